@@ -1,0 +1,42 @@
+/**
+ * Rampart as Express middleware. Mount it after `express.json()` when a rule reads a body field.
+ *
+ * @example
+ * import express from 'express';
+ * import { rampart } from 'rampart/express';
+ * const app = express();
+ * app.use(express.json());
+ * app.use(rampart({ policy: 'rampart.yaml' }));
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Engine } from '../engine/engine.ts';
+import { refusalFor } from '../engine/respond.ts';
+import { engineFromOptions } from './engine-from-options.ts';
+import type { AdapterOptions } from './engine-from-options.ts';
+
+export type { AdapterOptions } from './engine-from-options.ts';
+
+export type ExpressMiddleware = RequestHandler & { readonly engine: Engine };
+
+/** Creates the middleware. The client IP comes from the socket and the policy's trusted proxies, not Express's `trust proxy`. */
+export function rampart(options: AdapterOptions): ExpressMiddleware {
+  const engine = engineFromOptions(options);
+  const onDecision = options.onDecision;
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    engine
+      .decide({ method: req.method, url: req.originalUrl, headers: req.headers, ip: req.socket.remoteAddress ?? '', body: req.body })
+      .then((decision) => {
+        onDecision?.(decision);
+        const refusal = refusalFor(decision);
+        if (refusal !== null) {
+          res.writeHead(refusal.status, refusal.headers);
+          res.end(refusal.body);
+          return;
+        }
+        for (const name in decision.headers) res.setHeader(name, decision.headers[name]!);
+        res.once('finish', () => engine.observe(decision, res.statusCode));
+        next();
+      }, next);
+  };
+  return Object.assign(middleware, { engine });
+}

@@ -1,0 +1,96 @@
+/**
+ * A rule's `key` compiled into one function from the request context to a store key.
+ */
+import { createHash } from 'node:crypto';
+import { ipPrefixKey } from '../net/prefix.ts';
+import type { PolicyDocument } from '../policy/schema.ts';
+import type { RequestContext } from './request-context.ts';
+
+/** Returns the key, or null when a part is missing (the rule decides what that means). */
+export type KeyFunction = (ctx: RequestContext, route: string) => string | null;
+type PartFunction = (ctx: RequestContext, route: string) => string | undefined;
+
+/** Longer values are hashed, so a 4 KiB header cannot make a 4 KiB store key. */
+const MAX_KEY_PART = 128;
+
+function bound(value: string): string {
+  if (value.length <= MAX_KEY_PART) return value;
+  return `#${createHash('sha256').update(value).digest('base64url')}`;
+}
+
+/** Identities that people type (user names, e-mail addresses) are compared trimmed and lower-cased, so `Alice ` and `alice` share one limit. */
+function normaliseTyped(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : value.trim().toLowerCase();
+}
+
+/** Where the `api_key` and `user` identities come from. */
+export function identityReader(identities: PolicyDocument['identities'], which: 'api_key' | 'user'): PartFunction {
+  if (which === 'api_key') {
+    const { header, query } = identities.api_key;
+    return (ctx) => (header !== undefined ? ctx.header(header) : undefined) ?? (query !== undefined ? ctx.query(query) : undefined);
+  }
+  const { header, body } = identities.user;
+  const bodyPath = body?.split('.');
+  return (ctx) => (header !== undefined ? ctx.header(header) : undefined) ?? (bodyPath !== undefined ? normaliseTyped(ctx.bodyField(bodyPath)) : undefined);
+}
+
+function compilePart(part: string, policy: PolicyDocument): PartFunction {
+  const v4 = policy.client_ip.ipv4_prefix;
+  const v6 = policy.client_ip.ipv6_prefix;
+  switch (part) {
+    case 'ip':
+      return (ctx) => ctx.clientIp;
+    case 'ip_prefix':
+      return (ctx) => ipPrefixKey(ctx.clientIp, v4, v6);
+    case 'api_key':
+      return identityReader(policy.identities, 'api_key');
+    case 'user':
+      return identityReader(policy.identities, 'user');
+    case 'route':
+      return (_ctx, route) => route;
+    case 'global':
+      return () => '*';
+    case 'method':
+      return (ctx) => ctx.method;
+  }
+  const colon = part.indexOf(':');
+  const kind = part.slice(0, colon);
+  const name = part.slice(colon + 1);
+  if (kind === 'header') {
+    const lower = name.toLowerCase();
+    return (ctx) => ctx.header(lower);
+  }
+  if (kind === 'query') return (ctx) => ctx.query(name);
+  const path = name.split('.');
+  return (ctx) => normaliseTyped(ctx.bodyField(path));
+}
+
+/** True when evaluating the key needs the parsed body. */
+export function keyNeedsBody(parts: readonly string[], policy: PolicyDocument): boolean {
+  return parts.some((p) => p.startsWith('body:') || (p === 'user' && policy.identities.user.body !== undefined));
+}
+
+/**
+ * Compiles key parts. One part: its value. Several: each value length-prefixed, so that no choice of
+ * values can make two different tuples collide (`a|b`+`c` vs `a`+`b|c`).
+ */
+export function compileKey(parts: readonly string[], policy: PolicyDocument): KeyFunction {
+  const fns = parts.map((p) => compilePart(p, policy));
+  if (fns.length === 1) {
+    const only = fns[0]!;
+    return (ctx, route) => {
+      const v = only(ctx, route);
+      return v === undefined ? null : bound(v);
+    };
+  }
+  return (ctx, route) => {
+    let key = '';
+    for (const fn of fns) {
+      const v = fn(ctx, route);
+      if (v === undefined) return null;
+      const b = bound(v);
+      key += `${b.length}:${b}`;
+    }
+    return key;
+  };
+}

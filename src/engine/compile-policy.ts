@@ -1,0 +1,223 @@
+/**
+ * Policy document → the structures the engine runs on every request. Everything that can be worked
+ * out once is worked out here (route trie, predicates, key functions, header strings), and every
+ * semantic problem becomes a config issue with its path, all at once.
+ */
+import type { ConfigIssue } from '../errors.ts';
+import { getAlgorithm } from '../limiters/registry.ts';
+import { createClientIpResolver } from '../net/client-ip.ts';
+import { createPathCanonicalizer } from '../policy/canonical-path.ts';
+import { parseDuration, parseRate } from '../policy/duration.ts';
+import { invalidConfig } from '../policy/load-policy.ts';
+import { createRouteMatcher } from '../policy/route-matcher.ts';
+import { parseRouteTemplate } from '../policy/route-template.ts';
+import type { PolicyDocument, RuleDocument } from '../policy/schema.ts';
+import type { Signal } from '../signals/types.ts';
+import type { LimitTable } from '../stores/types.ts';
+import { compileConditions } from './compile-conditions.ts';
+import type { Predicate } from './compile-conditions.ts';
+import { compileKey, keyNeedsBody } from './compile-keys.ts';
+import type { KeyFunction } from './compile-keys.ts';
+import type { Action } from './decision.ts';
+import type { RequestHeaders, SignalSet } from './request-context.ts';
+
+export interface CompiledRule {
+  readonly name: string;
+  readonly index: number;
+  readonly action: Action;
+  readonly monitor: boolean;
+  /** On a store failure: true = apply the action (fail closed), false = skip the rule (fail open). */
+  readonly failClosed: boolean;
+  readonly when: Predicate | null;
+  /** Null for rules without a limit. */
+  readonly key: KeyFunction | null;
+  readonly skipIfMissing: boolean;
+  readonly table: LimitTable | null;
+  readonly cost: number;
+  /** For limits that count only some responses: which statuses count. */
+  readonly counts: ((status: number) => boolean) | null;
+  readonly sendHeaders: boolean;
+  /** This rule's entry in `RateLimit-Policy`, e.g. `"login";q=5;w=60`. */
+  readonly policyHeader: string;
+  readonly quota: number;
+  readonly needsBody: boolean;
+  /** Reason strings, built once. */
+  readonly reasonLimit: string;
+  readonly reasonPenalty: string;
+  readonly reasonRule: string;
+  readonly reasonMonitor: string;
+}
+
+export interface CompiledRoute {
+  readonly rule: number;
+  /** The template as written after canonicalisation; the `route` key part. */
+  readonly template: string;
+}
+
+export interface CompiledPolicy {
+  readonly document: PolicyDocument;
+  readonly rules: readonly CompiledRule[];
+  readonly routes: readonly CompiledRoute[];
+  readonly match: (method: string, path: string) => readonly number[];
+  readonly canonicalize: (url: string) => string;
+  readonly clientIp: (peer: string, headers: RequestHeaders) => string;
+  readonly signals: SignalSet;
+  readonly headersMode: PolicyDocument['responses']['rate_limit_headers'];
+  /** True when any rule reads the body; front doors skip parsing otherwise. */
+  readonly anyNeedsBody: boolean;
+}
+
+function compileStatusMatcher(list: readonly (number | string)[]): (status: number) => boolean {
+  const table = new Uint8Array(600);
+  for (const s of list) {
+    if (typeof s === 'number') table[s] = 1;
+    else {
+      const base = Number(s[0]) * 100;
+      table.fill(1, base, base + 100);
+    }
+  }
+  return (status) => status >= 0 && status < 600 && table[status] === 1;
+}
+
+/** Quoted-string escaping for structured field values (RFC 8941). */
+function sfString(s: string): string {
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, knownSignals: ReadonlySet<string>, issues: ConfigIssue[]): CompiledRule {
+  const path = `rules[${index}]`;
+  const needsBody = { value: false };
+  const when = rule.when === undefined ? null : compileConditions(rule.when, `${path}.when`, { policy, knownSignals, issues, needsBody });
+  const keyParts = rule.key === undefined ? ['ip'] : Array.isArray(rule.key) ? rule.key : [rule.key];
+  let action: Action;
+  let table: LimitTable | null = null;
+  let counts: ((status: number) => boolean) | null = null;
+  let quota = 0;
+  let windowSec = 0;
+
+  if (rule.limit === undefined) {
+    if (rule.action === undefined) issues.push({ path: `${path}.action`, message: 'a rule without a `limit` needs an `action`: deny or allow' });
+    else if (rule.action === 'throttle') issues.push({ path: `${path}.action`, message: '`throttle` needs a `limit`; add one, or use `deny`' });
+    if (rule.key !== undefined) issues.push({ path: `${path}.key`, message: '`key` only applies to a rule with a `limit`' });
+    action = rule.action ?? 'deny';
+  } else {
+    const lim = rule.limit;
+    if (rule.action === 'allow') issues.push({ path: `${path}.action`, message: '`allow` with a `limit` never limits; use throttle or deny' });
+    action = rule.action ?? 'throttle';
+    const rate = parseRate(lim.rate);
+    if (rate === null) issues.push({ path: `${path}.limit.rate`, message: `rate \`${lim.rate}\` must be at least 1 per period` });
+    const bucket = lim.algorithm === 'token-bucket' || lim.algorithm === 'gcra';
+    if (lim.burst !== undefined && !bucket) {
+      issues.push({ path: `${path}.limit.burst`, message: `\`burst\` applies to token-bucket and gcra, not ${lim.algorithm}; remove it or change the algorithm` });
+    }
+    const penaltyMs = lim.penalty === undefined ? 0 : (parseDuration(lim.penalty) ?? 0);
+    quota = rate?.limit ?? 1;
+    windowSec = Math.max(1, Math.round((rate?.windowMs ?? 1000) / 1000));
+    const burst = lim.burst ?? quota;
+    if (lim.cost > (bucket ? burst : quota)) {
+      issues.push({ path: `${path}.limit.cost`, message: `cost ${lim.cost} is more than the limit allows at once (${bucket ? burst : quota}); every request would be refused` });
+    }
+    table = {
+      id: rule.name,
+      algorithm: getAlgorithm(lim.algorithm),
+      spec: { limit: quota, windowMs: rate?.windowMs ?? 1000, burst },
+      penaltyMs,
+    };
+    if (lim.count !== undefined) counts = compileStatusMatcher(lim.count.status);
+    if (bucket) quota = burst;
+  }
+  if (rule.action === 'allow' && rule.monitor === true) issues.push({ path: `${path}.monitor`, message: 'an `allow` rule has nothing to monitor; remove `monitor`' });
+
+  return {
+    name: rule.name,
+    index,
+    action,
+    monitor: policy.mode === 'monitor' || rule.monitor === true,
+    failClosed: (rule.on_error ?? policy.on_error) === 'deny',
+    when,
+    key: table === null ? null : compileKey(keyParts, policy),
+    skipIfMissing: rule.if_missing === 'skip',
+    table,
+    cost: rule.limit?.cost ?? 0,
+    counts,
+    sendHeaders: rule.headers && table !== null,
+    policyHeader: `${sfString(rule.name)};q=${quota};w=${windowSec}`,
+    quota,
+    needsBody: needsBody.value || (table !== null && keyNeedsBody(keyParts, policy)),
+    reasonLimit: `limit:${rule.name}`,
+    reasonPenalty: `penalty:${rule.name}`,
+    reasonRule: `rule:${rule.name}`,
+    reasonMonitor: `monitor:${rule.name}`,
+  };
+}
+
+function compileSignals(policy: PolicyDocument, available: readonly Signal[], issues: ConfigIssue[]): SignalSet {
+  const byName = new Map<string, { signal: Signal; weight: number }>();
+  for (const signal of available) byName.set(signal.name, { signal, weight: signal.weight });
+  for (const [name, setting] of Object.entries(policy.signals)) {
+    if (!byName.has(name)) {
+      issues.push({ path: `signals.${name}`, message: `unknown signal \`${name}\`; known: ${[...byName.keys()].sort().join(', ')}` });
+      continue;
+    }
+    if (setting === false) byName.delete(name);
+    else byName.get(name)!.weight = setting.weight;
+  }
+  return { byName, all: [...byName.values()] };
+}
+
+/**
+ * Compiles a validated document.
+ *
+ * @throws RampartError INVALID_CONFIG listing every semantic problem.
+ * @example
+ * const compiled = compilePolicy(parsePolicy(text), builtinSignals);
+ */
+export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[], source = 'policy'): CompiledPolicy {
+  const issues: ConfigIssue[] = [];
+  const signalSet = compileSignals(policy, signals, issues);
+  const known = new Set(signalSet.byName.keys());
+  const canonicalOptions = { trailingSlash: policy.paths.trailing_slash, caseSensitive: policy.paths.case_sensitive } as const;
+  const canonicalize = createPathCanonicalizer(canonicalOptions);
+
+  const seen = new Map<string, number>();
+  const rules: CompiledRule[] = [];
+  const routes: CompiledRoute[] = [];
+  policy.rules.forEach((rule, i) => {
+    const earlier = seen.get(rule.name);
+    if (earlier !== undefined) issues.push({ path: `rules[${i}].name`, message: `rule name \`${rule.name}\` is already used by rules[${earlier}]; names must be unique` });
+    seen.set(rule.name, i);
+    rules.push(compileRule(rule, i, policy, known, issues));
+    const templates = Array.isArray(rule.match) ? rule.match : [rule.match];
+    templates.forEach((template, j) => {
+      const where = Array.isArray(rule.match) ? `rules[${i}].match[${j}]` : `rules[${i}].match`;
+      try {
+        parseRouteTemplate(template, canonicalOptions);
+        routes.push({ rule: i, template });
+      } catch (err) {
+        issues.push({ path: where, message: (err as Error).message });
+      }
+    });
+  });
+
+  let clientIp: CompiledPolicy['clientIp'] = (peer) => peer;
+  try {
+    clientIp = createClientIpResolver({ trustedProxies: policy.client_ip.trusted_proxies, header: policy.client_ip.header });
+  } catch (err) {
+    issues.push({ path: 'client_ip.trusted_proxies', message: (err as Error).message });
+  }
+  if (issues.length > 0) throw invalidConfig(source, issues);
+
+  const matcher = createRouteMatcher(routes.map((r, id) => ({ template: r.template, id })), canonicalOptions);
+  // The matcher works on route ids; several routes of one rule may match, the engine dedupes by rule.
+  return {
+    document: policy,
+    rules,
+    routes,
+    match: (method, path) => matcher.match(method, path),
+    canonicalize,
+    clientIp,
+    signals: signalSet,
+    headersMode: policy.responses.rate_limit_headers,
+    anyNeedsBody: rules.some((r) => r.needsBody),
+  };
+}

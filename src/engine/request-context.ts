@@ -1,0 +1,138 @@
+/**
+ * The request as the engine sees it: the plain description a front door passes in, plus what the
+ * engine derives from it (client IP, canonical path) and lazily computed parts (query, signals, risk).
+ */
+import type { Finding, Signal } from '../signals/types.ts';
+
+/** Header values as node:http gives them: lower-case names, repeated headers as arrays. */
+export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * What a front door passes to the engine.
+ *
+ * @example
+ * engine.decide({ method: 'POST', url: '/api/auth/login', headers: { 'user-agent': 'curl/8' },
+ *                 ip: '203.0.113.7', body: { username: 'alice' } })
+ */
+export interface RampartRequest {
+  method: string;
+  /** Path and query as sent (`/api/products?page=2`). */
+  url: string;
+  /** Lower-case header names. */
+  headers: RequestHeaders;
+  /** The peer address of the connection. The client IP is derived from it and the trusted proxies. */
+  ip: string;
+  /** Parsed JSON body, when the front door has one. */
+  body?: unknown;
+}
+
+/** The signals a policy enables, with their effective weights. Built once per policy. */
+export interface SignalSet {
+  readonly byName: ReadonlyMap<string, { signal: Signal; weight: number }>;
+  readonly all: readonly { signal: Signal; weight: number }[];
+}
+
+const NOT_COMPUTED = Symbol('not computed');
+const MAX_VALUE_LENGTH = 4096;
+
+/**
+ * Per-request state. Created by the engine; signals and conditions read it.
+ */
+export class RequestContext {
+  readonly request: RampartRequest;
+  /** Upper-case method. */
+  readonly method: string;
+  /** Canonical path (see src/policy/canonical-path.ts). */
+  readonly path: string;
+  /** The client IP after trusted-proxy resolution, canonical text. */
+  readonly clientIp: string;
+  /** The engine clock's time when the decision started. */
+  readonly now: number;
+  readonly #signals: SignalSet;
+  #query: URLSearchParams | null = null;
+  #findings: Map<string, Finding | null> | null = null;
+  #risk: number | typeof NOT_COMPUTED = NOT_COMPUTED;
+
+  constructor(request: RampartRequest, method: string, path: string, clientIp: string, now: number, signals: SignalSet) {
+    this.request = request;
+    this.method = method;
+    this.path = path;
+    this.clientIp = clientIp;
+    this.now = now;
+    this.#signals = signals;
+  }
+
+  /** A header's value; repeated headers are joined with `, `. Values are capped at 4 KiB. */
+  header(name: string): string | undefined {
+    const v = this.request.headers[name];
+    if (v === undefined) return undefined;
+    const text = typeof v === 'string' ? v : v.join(', ');
+    return text.length > MAX_VALUE_LENGTH ? text.slice(0, MAX_VALUE_LENGTH) : text;
+  }
+
+  /** The first value of a query parameter. */
+  query(name: string): string | undefined {
+    if (this.#query === null) {
+      const url = this.request.url;
+      const q = url.indexOf('?');
+      const end = url.indexOf('#', q);
+      this.#query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1, end === -1 ? undefined : end));
+    }
+    const v = this.#query.get(name);
+    return v === null ? undefined : v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH) : v;
+  }
+
+  /** A scalar field of the JSON body by path segments (`['user', 'email']`); objects and arrays count as missing. */
+  bodyField(path: readonly string[]): string | undefined {
+    let v: unknown = this.request.body;
+    for (const part of path) {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+      v = Object.hasOwn(v, part) ? (v as Record<string, unknown>)[part] : undefined;
+    }
+    if (typeof v === 'string') return v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH) : v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    return undefined;
+  }
+
+  /** The finding of a named signal, computed on first use. Null when it did not fire or is not enabled. */
+  finding(name: string): Finding | null {
+    this.#findings ??= new Map();
+    const cached = this.#findings.get(name);
+    if (cached !== undefined) return cached;
+    const entry = this.#signals.byName.get(name);
+    let finding: Finding | null = null;
+    if (entry !== undefined) {
+      const detail = entry.signal.detect(this);
+      if (detail !== null) finding = { signal: name, weight: entry.weight, detail };
+    }
+    this.#findings.set(name, finding);
+    return finding;
+  }
+
+  /**
+   * Risk 0–100 from every enabled signal, combined as independent evidence:
+   * `100 × (1 − Π(1 − weight/100))`. Two 50-weight findings give 75, never more than 100.
+   */
+  risk(): number {
+    if (this.#risk !== NOT_COMPUTED) return this.#risk;
+    let keep = 1;
+    for (const { signal } of this.#signals.all) {
+      const f = this.finding(signal.name);
+      if (f !== null) keep *= 1 - f.weight / 100;
+    }
+    this.#risk = Math.round((1 - keep) * 100);
+    return this.#risk;
+  }
+
+  /** Whether the risk score has been computed for this request (it is computed only when needed). */
+  get riskComputed(): boolean {
+    return this.#risk !== NOT_COMPUTED;
+  }
+
+  /** Findings computed so far (those that fired). */
+  findings(): Finding[] {
+    const out: Finding[] = [];
+    if (this.#findings !== null) for (const f of this.#findings.values()) if (f !== null) out.push(f);
+    return out;
+  }
+}

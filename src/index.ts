@@ -1,0 +1,28 @@
+/**
+ * Rampart: self-hosted protection for HTTP APIs against automated abuse.
+ * Adapters live at `rampart/express`, `rampart/fastify`, `rampart/hono` and `rampart/node`.
+ */
+export { createEngine, Engine } from './engine/engine.ts';
+export type { EngineOptions } from './engine/engine.ts';
+export { isAllowed, isDenied, isThrottled, isChallenged, isErrored, ACTION_SEVERITY } from './engine/decision.ts';
+export type { Action, Decision, PendingCount } from './engine/decision.ts';
+export { RequestContext } from './engine/request-context.ts';
+export type { RampartRequest, RequestHeaders } from './engine/request-context.ts';
+export { refusalFor } from './engine/respond.ts';
+export type { Refusal } from './engine/respond.ts';
+export { systemClock, VirtualClock } from './engine/clock.ts';
+export type { Clock } from './engine/clock.ts';
+export { compilePolicy } from './engine/compile-policy.ts';
+export { parsePolicy, loadPolicyFile } from './policy/load-policy.ts';
+export type { LoadOptions } from './policy/load-policy.ts';
+export { policySchema } from './policy/schema.ts';
+export type { PolicyDocument, PolicyInput } from './policy/schema.ts';
+export { parseRate, parseDuration } from './policy/duration.ts';
+export { createMemoryStore } from './stores/memory/memory-store.ts';
+export type { HotStore, LimitTable, LimitCall, LimitOutcome, LimitRefund, StoreStats } from './stores/types.ts';
+export { builtinSignals } from './signals/registry.ts';
+export type { Signal, Finding } from './signals/types.ts';
+export { RampartError, ErrorCode, isRampartError } from './errors.ts';
+export type { ConfigIssue } from './errors.ts';
+export { defaultLogger, silentLogger } from './logger.ts';
+export type { Logger } from './logger.ts';

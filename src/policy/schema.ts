@@ -1,0 +1,204 @@
+/**
+ * The policy file's shape, as one zod schema. The JSON Schema in `schema/rampart.schema.json` is
+ * generated from it (`npm run schema`), so editors and the loader agree on every key.
+ * Semantic checks that need more than shape (route templates, CIDRs, regexes) happen in compile-policy.ts.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, RATE_PATTERN } from './duration.ts';
+
+const duration = z
+  .union([
+    z.string().regex(new RegExp(DURATION_PATTERN), {
+      error: 'expected a duration like 30s, 15m, 1h or 500ms',
+    }),
+    z.number().int().min(0, { error: 'a duration in milliseconds must be ≥ 0' }),
+  ], { error: 'expected a duration like 30s, 15m, 1h, or a number of milliseconds' })
+  .meta({ description: 'A duration: `30s`, `15m`, `1h`, `500ms`, or a number of milliseconds.' });
+
+const rate = z
+  .string({ error: 'expected a rate like 5/min, 100/hour or 10/s' })
+  .regex(new RegExp(RATE_PATTERN), { error: 'expected a rate like 5/min, 100/hour, 10/s or 20/10s' })
+  .meta({ description: 'Units per period: `5/min`, `100/hour`, `10/s`, `20/10s`.' });
+
+const statusCode = z.number().int().min(100).max(599);
+
+const ipList = z
+  .array(z.string(), { error: 'expected a list of IP addresses or CIDR ranges' })
+  .meta({ description: 'IP addresses and CIDR ranges (`10.0.0.0/8`, `2001:db8::/32`), or `loopback`, `private`, `linklocal`.' });
+
+/** Tests on one text value (a header, a query parameter, a body field). */
+const valueTest = z.strictObject({
+  present: z.boolean().optional().meta({ description: 'true: the value must exist; false: it must not.' }),
+  equals: z.union([z.string(), z.array(z.string())]).optional().meta({ description: 'Exact value, or any of a list.' }),
+  matches: z.string().optional().meta({ description: 'A JavaScript regular expression the value must match.' }),
+  ignore_case: z.boolean().optional().meta({ description: 'Compare `equals` and `matches` without regard to case.' }),
+});
+
+const namedValueTest = valueTest.extend({
+  name: z.string().min(1).meta({ description: 'Header or query parameter name.' }),
+});
+const bodyValueTest = valueTest.extend({
+  field: z.string().min(1).meta({ description: 'Dot path into the JSON body, e.g. `username` or `user.email`.' }),
+});
+
+const identityName = z.enum(['api_key', 'user'], { error: 'expected api_key or user' });
+
+export type ConditionInput =
+  | { ip: string[] }
+  | { method: string[] }
+  | { header: z.input<typeof namedValueTest> }
+  | { query: z.input<typeof namedValueTest> }
+  | { body: z.input<typeof bodyValueTest> }
+  | { present: 'api_key' | 'user' }
+  | { risk: { gte?: number | undefined; lt?: number | undefined } }
+  | { signal: string }
+  | { any: ConditionInput[] }
+  | { all: ConditionInput[] }
+  | { not: ConditionInput };
+
+const CONDITION_KINDS = ['ip', 'method', 'header', 'query', 'body', 'present', 'risk', 'signal', 'any', 'all', 'not'] as const;
+
+const condition: z.ZodType<ConditionInput> = z.lazy(() =>
+  z
+    .strictObject({
+      ip: ipList.optional().meta({ description: 'The client IP is in one of these ranges.' }),
+      method: z.array(z.string().min(1)).optional().meta({ description: 'The request method is one of these.' }),
+      header: namedValueTest.optional().meta({ description: 'A request header passes this test.' }),
+      query: namedValueTest.optional().meta({ description: 'A query parameter passes this test.' }),
+      body: bodyValueTest.optional().meta({ description: 'A JSON body field passes this test.' }),
+      present: identityName.optional().meta({ description: 'The request carries this identity.' }),
+      risk: z
+        .strictObject({
+          gte: z.number().min(0).max(100).optional(),
+          lt: z.number().min(0).max(100).optional(),
+        })
+        .optional()
+        .meta({ description: 'The request\'s risk score (0–100) is `>= gte` and `< lt`.' }),
+      signal: z.string().min(1).optional().meta({ description: 'The named signal reported a finding for this request.' }),
+      any: z.array(condition).min(1).optional().meta({ description: 'At least one of these conditions holds.' }),
+      all: z.array(condition).min(1).optional().meta({ description: 'All of these conditions hold.' }),
+      not: condition.optional().meta({ description: 'This condition does not hold.' }),
+    })
+    .refine((c) => Object.keys(c).length === 1, {
+      error: `a condition has exactly one of: ${CONDITION_KINDS.join(', ')} (write two conditions as two list items)`,
+    })
+    .meta({ minProperties: 1, maxProperties: 1 }),
+) as z.ZodType<ConditionInput>;
+
+const KEY_PATTERN = '^(ip|ip_prefix|api_key|user|route|global|method|(header|query|body):.+)$';
+const keyPart = z
+  .string()
+  .regex(new RegExp(KEY_PATTERN), {
+    error: 'expected ip, ip_prefix, api_key, user, route, global, method, header:<name>, query:<name> or body:<field>',
+  })
+  .meta({ description: 'One identity: `ip`, `ip_prefix`, `api_key`, `user`, `route`, `global`, `method`, `header:<name>`, `query:<name>`, `body:<field>`.' });
+
+const limit = z.strictObject({
+  rate: rate,
+  algorithm: z
+    .enum(['sliding-window', 'fixed-window', 'token-bucket', 'gcra'], {
+      error: 'expected one of sliding-window, fixed-window, token-bucket, gcra',
+    })
+    .default('sliding-window')
+    .meta({ description: 'Counting algorithm. Default `sliding-window`.' }),
+  burst: z.number().int().min(1).optional().meta({ description: 'Bucket size for token-bucket and gcra (default: the rate\'s count).' }),
+  cost: z.number().int().min(1).default(1).meta({ description: 'Units each matching request takes.' }),
+  count: z
+    .strictObject({
+      status: z.array(z.union([statusCode, z.string().regex(/^[1-5]xx$/, { error: 'expected a status like 401 or a class like 4xx' })])).min(1),
+    })
+    .optional()
+    .meta({ description: 'Count only requests whose response status is listed (e.g. failed logins: `[401, 403]`).' }),
+  penalty: duration.optional().meta({ description: 'Once the limit is exceeded, refuse the key for this long.' }),
+});
+
+const ACTIONS = ['allow', 'deny', 'throttle'] as const;
+
+const rule = z.strictObject({
+  name: z
+    .string({ error: 'every rule needs a name' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'a rule name is 1–64 letters, digits, `-`, `_` or `.`' })
+    .meta({ description: 'Unique name; appears in logs, metrics and the RateLimit headers.' }),
+  match: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a route like `POST /api/auth/login` or a list of routes' })
+    .default('/**')
+    .meta({ description: 'Route templates: `[METHOD ]/path` with `:param`, `*` (one segment) and `**` (the rest). Default: every request.' }),
+  when: z.array(condition).optional().meta({ description: 'Conditions that must all hold for the rule to apply.' }),
+  key: z
+    .union([keyPart, z.array(keyPart).min(1)], { error: 'expected an identity like `ip` or a list of them' })
+    .optional()
+    .meta({ description: 'What the limit counts per. Default `ip`.' }),
+  if_missing: z.enum(['shared', 'skip']).default('shared').meta({
+    description: 'When a key part is missing from the request: `shared` counts all such requests together (default); `skip` ignores the rule for them.',
+  }),
+  limit: limit.optional(),
+  action: z
+    .enum(ACTIONS, { error: `expected one of ${ACTIONS.join(', ')}` })
+    .optional()
+    .meta({ description: 'What to do when the rule fires. With a limit: default `throttle`. Without: required (`deny` or `allow`).' }),
+  monitor: z.boolean().optional().meta({ description: 'Log what the rule would do, enforce nothing.' }),
+  on_error: z.enum(['allow', 'deny']).optional().meta({ description: 'If the state store fails: `allow` (fail open, default) or `deny` (apply the action).' }),
+  headers: z.boolean().default(true).meta({ description: 'Send RateLimit headers for this rule.' }),
+});
+
+export const policySchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1, { error: 'expected version: 1' }).default(1),
+    mode: z.enum(['enforce', 'monitor']).default('enforce').meta({ description: '`monitor` logs decisions and enforces nothing.' }),
+    on_error: z.enum(['allow', 'deny']).default('allow').meta({ description: 'Default for rules without their own `on_error`.' }),
+    client_ip: z
+      .strictObject({
+        trusted_proxies: ipList.default([]),
+        header: z.enum(['x-forwarded-for', 'forwarded', 'x-real-ip']).default('x-forwarded-for'),
+        ipv4_prefix: z.number().int().min(8).max(32).default(24),
+        ipv6_prefix: z.number().int().min(16).max(128).default(64),
+      })
+      .prefault({})
+      .meta({ description: 'How the client address is found and grouped.' }),
+    paths: z
+      .strictObject({
+        trailing_slash: z.enum(['strip', 'keep']).default('strip'),
+        case_sensitive: z.boolean().default(false),
+      })
+      .prefault({})
+      .meta({ description: 'Path canonicalisation before route matching.' }),
+    identities: z
+      .strictObject({
+        api_key: z
+          .strictObject({ header: z.string().min(1).optional(), query: z.string().min(1).optional() })
+          .default({ header: 'x-api-key' }),
+        user: z
+          .strictObject({ header: z.string().min(1).optional(), body: z.string().min(1).optional() })
+          .default({ header: 'x-user-id' }),
+      })
+      .prefault({})
+      .meta({ description: 'Where the `api_key` and `user` identities come from.' }),
+    state: z
+      .strictObject({
+        memory: z
+          .strictObject({ max_keys: z.number().int().min(100).max(100_000_000).default(1_000_000) })
+          .prefault({}),
+      })
+      .prefault({})
+      .meta({ description: 'Hot state (counters). Embedded memory by default.' }),
+    responses: z
+      .strictObject({
+        rate_limit_headers: z.enum(['draft', 'legacy', 'both', 'none']).default('draft').meta({
+          description: '`draft`: IETF RateLimit-Policy / RateLimit; `legacy`: X-RateLimit-Limit/-Remaining/-Reset; `both`; `none`.',
+        }),
+      })
+      .prefault({}),
+    signals: z
+      .record(z.string(), z.union([z.strictObject({ weight: z.number().min(0).max(100) }), z.literal(false)]))
+      .default({})
+      .meta({ description: 'Per-signal risk weight overrides (0–100), or `false` to turn a signal off.' }),
+    rules: z.array(rule, { error: 'expected a list of rules' }).default([]),
+  })
+  .meta({ title: 'Rampart policy', description: 'Rampart policy file (YAML or JSON).' });
+
+/** The policy as written (before defaults). */
+export type PolicyInput = z.input<typeof policySchema>;
+/** The policy after shape validation and defaults. */
+export type PolicyDocument = z.output<typeof policySchema>;
+export type RuleDocument = PolicyDocument['rules'][number];

@@ -1,0 +1,15 @@
+/**
+ * Signals found by name. The engine is given a list; built-ins are registered by default.
+ */
+import { noAccept, noUserAgent } from './headers/missing-headers.ts';
+import type { Signal } from './types.ts';
+
+/** The signals every engine has unless told otherwise. */
+export const builtinSignals: readonly Signal[] = [noUserAgent, noAccept];
+
+/** Indexes signals by name; a later signal with the same name replaces an earlier one. */
+export function indexSignals(signals: readonly Signal[]): ReadonlyMap<string, Signal> {
+  const map = new Map<string, Signal>();
+  for (const s of signals) map.set(s.name, s);
+  return map;
+}

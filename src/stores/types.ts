@@ -1,0 +1,73 @@
+/**
+ * The hot-state store contract: counters, windows and penalty boxes for every limit rule.
+ * The memory store implements it synchronously; remote stores (Redis) return promises and decide
+ * a whole batch in one round trip. Every backend passes the same conformance suite
+ * (src/stores/conformance.ts).
+ */
+import type { Algorithm, LimitSpec } from '../limiters/types.ts';
+
+/** A named limit: one per limit rule. Built once at policy load. */
+export interface LimitTable {
+  /** Stable id; state is kept per (id, key). Rules keep their counters across a reload while the id is unchanged. */
+  readonly id: string;
+  readonly algorithm: Algorithm;
+  readonly spec: LimitSpec;
+  /** Once the limit is exceeded, block the key for this long (ms). 0 = no penalty box. */
+  readonly penaltyMs: number;
+}
+
+/** One limit to apply to one key. */
+export interface LimitCall {
+  readonly table: LimitTable;
+  readonly key: string;
+  /** Units to take; 0 = only report (peek). */
+  readonly cost: number;
+}
+
+/** The store's answer for one {@link LimitCall}. */
+export interface LimitOutcome {
+  allowed: boolean;
+  /** True when refused because the key sits in the penalty box (or was just put there). */
+  blocked: boolean;
+  remaining: number;
+  resetMs: number;
+  retryAfterMs: number;
+}
+
+/** A refund of units taken earlier by a {@link LimitCall} at `consumedAt`. */
+export interface LimitRefund {
+  readonly table: LimitTable;
+  readonly key: string;
+  readonly cost: number;
+  readonly consumedAt: number;
+}
+
+/** Counters a store exposes for metrics. */
+export interface StoreStats {
+  /** Keys currently tracked. */
+  keys: number;
+  /** Keys dropped to make room while still holding state (never includes expired keys). */
+  evictions: number;
+  /** Of those, keys that were blocked or over their limit: each one may have let an abuser start over. */
+  protectedEvictions: number;
+  /** Keys removed because their state expired. */
+  expired: number;
+}
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface HotStore {
+  /** `memory` stores answer synchronously; others return promises. */
+  readonly kind: string;
+  /**
+   * Applies every call at `now` and returns one outcome per call, in order. Remote stores do this
+   * in one round trip and may take `now` from the server instead.
+   */
+  consume(calls: readonly LimitCall[], now: number): MaybePromise<LimitOutcome[]>;
+  /** Gives units back (see {@link Algorithm.refund}). */
+  refund(refunds: readonly LimitRefund[], now: number): MaybePromise<void>;
+  /** Drops all state for `key` in `table` (unblocks it). */
+  reset(table: LimitTable, key: string): MaybePromise<void>;
+  stats(): StoreStats;
+  close(): Promise<void>;
+}
