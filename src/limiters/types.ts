@@ -21,8 +21,10 @@ export interface LimitSpec {
  * Algorithm state: three numbers whose meaning depends on the algorithm. All zero means "fresh key".
  * - fixed window: a = window start, b = count
  * - sliding window counter: a = current window start, b = current count, c = previous window count
- * - token bucket: a = tokens, b = time of last refill
- * - GCRA: a = theoretical arrival time (TAT)
+ * - token bucket: a = tokens missing from the bucket (0 = full, so all-zero needs no "unused" flag),
+ *   b = time of last refill
+ * - GCRA: a + b = theoretical arrival time (TAT): a its whole ms, b the fraction of a ms (kept apart
+ *   so the arithmetic stays exact at epoch magnitudes)
  */
 export interface LimiterState {
   a: number;

@@ -4,7 +4,7 @@
  */
 import { ErrorCode, RampartError } from '../errors.ts';
 import type { ConfigIssue } from '../errors.ts';
-import { formatIpv4, formatIpv6, parseIpInto } from './ip.ts';
+import { formatIpv4, formatIpv6, parseIpInto, wordMask } from './ip.ts';
 import type { ParsedIp } from './ip.ts';
 
 /**
@@ -34,13 +34,6 @@ interface Block {
 const ALLOWED =
   'use an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or 2001:db8::/32, ' +
   `or one of: ${Object.keys(CIDR_PRESETS).join(', ')}`;
-
-/** Mask of the top `bits` (0–32) bits of a 32-bit word. */
-function wordMask(bits: number): number {
-  if (bits <= 0) return 0;
-  if (bits >= 32) return 0xffffffff;
-  return (0xffffffff << (32 - bits)) >>> 0;
-}
 
 function parsePrefixLength(text: string, max: number): number {
   if (text.length === 0 || text.length > 3) return -1;
@@ -248,7 +241,8 @@ function addEntry(entry: string, v4: Block[], v6: Block[]): string | null {
     return null;
   }
   // A range wider than /96 that covers ::ffff:0:0/96 covers every mapped, hence every IPv4, address.
-  const coversMapped = prefix < 96 && ((0xffff & wordMask(prefix - 64)) >>> 0) === network[2] && network[0] === 0 && network[1] === 0;
+  const coversMapped =
+    prefix < 96 && network[0] === 0 && network[1] === 0 && ((0xffff & wordMask(prefix - 64)) >>> 0) === network[2];
   if (coversMapped) v4.push({ network: Uint32Array.of(0), prefix: 0 });
   v6.push({ network, prefix });
   return null;

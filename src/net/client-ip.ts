@@ -60,7 +60,10 @@ const HEADER_PARSERS: Readonly<Record<ClientIpHeader, (value: HeaderValue) => Ho
  */
 export function createClientIpResolver(options: ClientIpOptions): ClientIpResolver {
   if (typeof options !== 'object' || options === null) {
-    throw new RampartError(ErrorCode.INVALID_ARGUMENT, 'createClientIpResolver needs an options object with trustedProxies');
+    throw new RampartError(
+      ErrorCode.INVALID_ARGUMENT,
+      'createClientIpResolver needs an options object with trustedProxies',
+    );
   }
   const header = options.header ?? 'x-forwarded-for';
   if (!Object.hasOwn(HEADER_PARSERS, header)) {

@@ -57,7 +57,10 @@ function isOws(c: number): boolean {
 function isTokenChar(c: number): boolean {
   if ((c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 122)) return true;
   // ! # $ % & ' * + - . ^ _ ` | ~
-  return c === 33 || (c >= 35 && c <= 39) || c === 42 || c === 43 || c === 45 || c === 46 || c === 94 || c === 95 || c === 96 || c === 124 || c === 126;
+  return (
+    c === 33 || (c >= 35 && c <= 39) || c === 42 || c === 43 || c === 45 || c === 46 ||
+    c === 94 || c === 95 || c === 96 || c === 124 || c === 126
+  );
 }
 
 /** `port` (1–5 digits, at most 65535) or RFC 7239 `obfport` (`_` then ALPHA / DIGIT / `.` / `_` / `-`). */

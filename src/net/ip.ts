@@ -202,7 +202,26 @@ export function parseIp(text: string): ParsedIp | null {
   return null;
 }
 
-/** Dotted-quad text of a uint32. */
+/**
+ * The network mask for one 32-bit word when `bits` of the prefix fall in it: all ones from 32 up,
+ * zero from 0 down. For word `k` of an IPv6 address pass `prefix - 32 * k`.
+ *
+ * @example
+ * wordMask(24);  // 0xffffff00
+ * wordMask(-8);  // 0
+ */
+export function wordMask(bits: number): number {
+  if (bits <= 0) return 0;
+  if (bits >= 32) return 0xffffffff;
+  return (0xffffffff << (32 - bits)) >>> 0;
+}
+
+/**
+ * Dotted-quad text of a uint32.
+ *
+ * @example
+ * formatIpv4(0xc0000201); // '192.0.2.1'
+ */
 export function formatIpv4(value: number): string {
   return (value >>> 24) + '.' + ((value >>> 16) & 255) + '.' + ((value >>> 8) & 255) + '.' + (value & 255);
 }
@@ -210,6 +229,9 @@ export function formatIpv4(value: number): string {
 /**
  * RFC 5952 text of four words: lower-case hex without leading zeros, the longest run of two or
  * more zero groups (the first, on a tie) written as `::`.
+ *
+ * @example
+ * formatIpv6(0x20010db8, 0, 0, 1); // '2001:db8::1'
  */
 export function formatIpv6(w0: number, w1: number, w2: number, w3: number): string {
   groups[0] = w0 >>> 16;

@@ -3,7 +3,7 @@
  * /48), and one IPv4 abuser often a /24, so limiting per address alone is easy to walk around.
  */
 import { ErrorCode, RampartError } from '../errors.ts';
-import { formatIpv4, formatIpv6, parseIpInto } from './ip.ts';
+import { formatIpv4, formatIpv6, parseIpInto, wordMask } from './ip.ts';
 
 /** Prefix lengths for {@link createIpPrefixKey}. */
 export interface IpPrefixOptions {
@@ -20,14 +20,9 @@ const scratch = new Uint32Array(4);
 
 function checkBits(name: string, bits: number, max: number): void {
   if (!Number.isInteger(bits) || bits < 0 || bits > max) {
-    throw new RampartError(ErrorCode.INVALID_ARGUMENT, `${name} must be an integer from 0 to ${max}, got ${String(bits)}`);
+    const message = `${name} must be an integer from 0 to ${max}, got ${String(bits)}`;
+    throw new RampartError(ErrorCode.INVALID_ARGUMENT, message);
   }
-}
-
-function wordMask(bits: number): number {
-  if (bits <= 0) return 0;
-  if (bits >= 32) return 0xffffffff;
-  return (0xffffffff << (32 - bits)) >>> 0;
 }
 
 function keyOf(ip: string, v4Bits: number, v6Bits: number): string {

@@ -2,57 +2,21 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ErrorCode, isRampartError } from '../../errors.ts';
-import type { Algorithm, LimiterState, LimitSpec, Verdict } from '../../limiters/types.ts';
+import { fixedWindow } from '../../limiters/fixed-window.ts';
+import { gcra } from '../../limiters/gcra.ts';
+import { algorithms } from '../../limiters/registry.ts';
+import type { Algorithm, LimitSpec } from '../../limiters/types.ts';
 import { runStoreConformance } from '../conformance.ts';
 import type { LimitTable } from '../types.ts';
 import { createMemoryStore, MAX_TABLES } from './memory-store.ts';
 import type { MemoryStore } from './memory-store.ts';
 
-/**
- * A minimal fixed-window counter, so these tests do not depend on src/limiters (a = window start,
- * b = count). Windows are aligned to the epoch.
- */
-const counter: Algorithm = {
-  name: 'fixed-window',
-  consume(s: LimiterState, now: number, cost: number, spec: LimitSpec, out: Verdict): boolean {
-    const start = now - (now % spec.windowMs);
-    const count = s.a === start ? s.b : 0;
-    const reset = count === 0 ? 0 : start + spec.windowMs - now;
-    if (count + cost <= spec.limit) {
-      if (cost > 0) {
-        s.a = start;
-        s.b = count + cost;
-      }
-      out.allowed = true;
-      out.remaining = spec.limit - count - cost;
-      out.resetMs = cost > 0 ? start + spec.windowMs - now : reset;
-      out.retryAfterMs = 0;
-      return true;
-    }
-    out.allowed = false;
-    out.remaining = spec.limit - count;
-    out.resetMs = reset;
-    out.retryAfterMs = start + spec.windowMs - now;
-    return false;
-  },
-  refund(s: LimiterState, now: number, cost: number, consumedAt: number, spec: LimitSpec): void {
-    const start = now - (now % spec.windowMs);
-    if (s.a === start && consumedAt >= start) s.b = Math.max(0, s.b - cost);
-  },
-  expiresAt(s: LimiterState, spec: LimitSpec): number {
-    return s.b === 0 ? 0 : s.a + spec.windowMs;
-  },
-};
-
-/** The same counter under another name, to stand for a policy reload that changes the algorithm. */
-const renamed: Algorithm = { ...counter, name: 'gcra' };
-
-runStoreConformance('memory', () => createMemoryStore({ maxKeys: 1_000 }), [counter]);
+runStoreConformance('memory', () => createMemoryStore({ maxKeys: 1_000 }), Object.values(algorithms));
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const perMinute: LimitSpec = { limit: 1, windowMs: 60_000, burst: 1 };
 
-function table(id: string, penaltyMs = 0, spec: LimitSpec = perMinute, algorithm: Algorithm = counter): LimitTable {
+function table(id: string, penaltyMs = 0, spec: LimitSpec = perMinute, algorithm: Algorithm = fixedWindow): LimitTable {
   return { id, algorithm, spec, penaltyMs };
 }
 
@@ -220,7 +184,7 @@ describe('memory store: tables and lifecycle', () => {
     hit(store, before, 'k');
     hit(store, table('other'), 'k');
     assert.equal(store.stats().keys, 2);
-    const after = hit(store, table('t', 60_000, perMinute, renamed), 'k', T0 + 1);
+    const after = hit(store, table('t', 60_000, perMinute, gcra), 'k', T0 + 1);
     assert.deepEqual([after.allowed, after.blocked], [true, false]);
     assert.equal(hit(store, table('other'), 'k').allowed, false);
     assert.equal(store.stats().keys, 2);
