@@ -37,15 +37,15 @@ interface Case {
   make(): Op;
 }
 
-function rampartCase(sync: boolean, key: (i: number) => string): Case {
+function rampartCase(sync: boolean, key: (i: number) => string, url: (i: number) => string = () => '/api/products/42'): Case {
   return {
     name: sync ? 'rampart evaluate() (sync)' : 'rampart decide()',
     make() {
       const engine = createEngine({ policy: POLICY, logger: silentLogger });
       const headers = { 'user-agent': 'bench', accept: '*/*' };
       return sync
-        ? (i) => engine.evaluate({ method: 'GET', url: '/api/products/42', headers, ip: key(i) })
-        : (i) => engine.decide({ method: 'GET', url: '/api/products/42', headers, ip: key(i) });
+        ? (i) => engine.evaluate({ method: 'GET', url: url(i), headers, ip: key(i) })
+        : (i) => engine.decide({ method: 'GET', url: url(i), headers, ip: key(i) });
     },
   };
 }
@@ -72,7 +72,7 @@ function erlCase(key: (i: number) => string): Case {
       const opts = { windowMs: 60_000, limit: 1_000_000_000, standardHeaders: 'draft-8' as const, legacyHeaders: false, validate: false, keyGenerator: (req: { ip?: string | undefined }) => req.ip! };
       const a = rateLimit(opts);
       const b = rateLimit({ ...opts, windowMs: 3_600_000 });
-      const res = { setHeader() {}, getHeader() {}, headersSent: false, on() {}, once() {}, status() { return res; }, send() {}, end() {} };
+      const res = { setHeader() {}, getHeader() {}, append() {}, headersSent: false, on() {}, once() {}, status() { return res; }, send() {}, end() {} };
       return (i) =>
         new Promise<void>((resolve, reject) => {
           const req = { ip: key(i), method: 'GET', url: '/api/products/42', headers: {}, app: { get() {} } };
@@ -85,8 +85,8 @@ function erlCase(key: (i: number) => string): Case {
   };
 }
 
-async function runScenario(label: string, key: (i: number) => string, warm: number, batches: number): Promise<Result[]> {
-  const cases = [rampartCase(false, key), rampartCase(true, key), rlfCase(key), erlCase(key)];
+async function runScenario(label: string, key: (i: number) => string, warm: number, batches: number, url?: (i: number) => string): Promise<Result[]> {
+  const cases = [rampartCase(false, key, url), rampartCase(true, key, url), rlfCase(key), erlCase(key)];
   const rounds: Result[][] = cases.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (let c = 0; c < cases.length; c++) {
@@ -111,6 +111,9 @@ function table(results: Result[]): string {
 
 const hot = await runScenario('1 hot key', () => '203.0.113.7', 20_000, quick ? 100 : 300);
 const distinct = await runScenario(`${DISTINCT.toLocaleString('en')} distinct keys`, (i) => ips[i % DISTINCT]!, DISTINCT, quick ? 100 : 500);
+// Worst case for Rampart's (method, URL) lookup cache: no URL ever repeats, so every request
+// canonicalises and matches from scratch. Peers do no routing, so only the key matters to them.
+const uncached = await runScenario(`${DISTINCT.toLocaleString('en')} distinct keys, every URL distinct`, (i) => ips[i % DISTINCT]!, DISTINCT, quick ? 100 : 500, (i) => `/api/products/${i}`);
 
 if (!quick) {
   writeSection(
@@ -129,6 +132,14 @@ ${table(hot)}
 ### ${DISTINCT.toLocaleString('en')} distinct keys (each key seen once before measuring)
 
 ${table(distinct)}
+
+### ${DISTINCT.toLocaleString('en')} distinct keys, and no URL ever repeats
+
+Rampart caches the canonical path and matched routes per (method, URL), bounded at 4,096 URLs per
+method. The rows above hit that cache (one URL); here every request carries a new URL, so every
+decision canonicalises and walks the route trie. Real traffic sits between the two.
+
+${table(uncached)}
 `,
   );
   console.log('\nwrote the engine section of BENCHMARKS.md');

@@ -54,8 +54,16 @@ export interface CompiledRoute {
   readonly template: string;
 }
 
+/** A URL's canonical path and the ids of the routes it matches. */
+export interface RouteLookup {
+  readonly path: string;
+  readonly ids: readonly number[];
+}
+
 export interface CompiledPolicy {
   readonly document: PolicyDocument;
+  /** Canonical path and matching routes for a request target; cached per (method, URL), bounded. */
+  readonly lookup: (method: string, url: string) => RouteLookup;
   readonly rules: readonly CompiledRule[];
   readonly routes: readonly CompiledRoute[];
   readonly match: (method: string, path: string) => readonly number[];
@@ -165,6 +173,40 @@ function compileSignals(policy: PolicyDocument, available: readonly Signal[], is
   return { byName, all: [...byName.values()] };
 }
 
+/** Entries per method before the cache is emptied and starts over. */
+const LOOKUP_CACHE_LIMIT = 4096;
+
+/**
+ * Canonicalising and matching are pure functions of (method, URL) under one policy, and real traffic
+ * repeats URLs, so their result is cached. The cache is bounded: when a method's map reaches the limit
+ * it is emptied (a flood of distinct URLs costs one extra Map.set per request, never memory). A reload
+ * compiles a new policy and so starts a new cache.
+ */
+function createLookupCache(canonicalize: (url: string) => string, match: (method: string, path: string) => readonly number[]): (method: string, url: string) => RouteLookup {
+  const byMethod = new Map<string, Map<string, RouteLookup>>();
+  let methodCount = 0;
+  return (method, url) => {
+    let cache = byMethod.get(method);
+    if (cache === undefined) {
+      // Methods are attacker-chosen strings too: bound the number of per-method maps.
+      if (methodCount >= 32) {
+        const path = canonicalize(url);
+        return { path, ids: match(method, path) };
+      }
+      cache = new Map();
+      byMethod.set(method, cache);
+      methodCount++;
+    }
+    const hit = cache.get(url);
+    if (hit !== undefined) return hit;
+    const path = canonicalize(url);
+    const entry: RouteLookup = { path, ids: match(method, path) };
+    if (cache.size >= LOOKUP_CACHE_LIMIT) cache.clear();
+    cache.set(url, entry);
+    return entry;
+  };
+}
+
 /**
  * Compiles a validated document.
  *
@@ -211,6 +253,7 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
   // The matcher works on route ids; several routes of one rule may match, the engine dedupes by rule.
   return {
     document: policy,
+    lookup: createLookupCache(canonicalize, matcher.match),
     rules,
     routes,
     match: (method, path) => matcher.match(method, path),

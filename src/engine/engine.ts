@@ -19,6 +19,7 @@ import type { CompiledPolicy, CompiledRule } from './compile-policy.ts';
 import { ACTION_SEVERITY } from './decision.ts';
 import type { Action, Decision, PendingCount } from './decision.ts';
 import { rateLimitHeaders } from './rate-limit-headers.ts';
+import type { HeadersMode } from './rate-limit-headers.ts';
 import { RequestContext } from './request-context.ts';
 import type { RampartRequest } from './request-context.ts';
 
@@ -41,10 +42,68 @@ const STATUS: Readonly<Record<Action, number>> = { allow: 0, deny: 403, throttle
 /** Stands in for a key part the request lacks, so all such requests share one counter. */
 const MISSING_KEY = '\u0000missing';
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** What the limits said, kept so RateLimit headers are built only if someone reads them. */
+interface LimitReport {
+  readonly calls: readonly EngineCall[];
+  readonly outcomes: readonly LimitOutcome[];
+  readonly mode: HeadersMode;
+}
+
+/**
+ * The engine's Decision. A plain value apart from `headers`, which is built on first read: replay,
+ * logs and policies without RateLimit headers never pay for the strings.
+ */
+class EngineDecision implements Decision {
+  readonly action: Action;
+  readonly intended: Action;
+  readonly monitor: boolean;
+  readonly rule: string | null;
+  readonly reasons: readonly string[];
+  readonly risk: number;
+  readonly status: number;
+  readonly retryAfter: number;
+  readonly error: RampartError | null;
+  readonly context: RequestContext;
+  readonly pending: readonly PendingCount[];
+  #limits: LimitReport | null;
+  #headers: Readonly<Record<string, string>> | null = null;
+
+  constructor(action: Action, intended: Action, rule: string | null, reasons: readonly string[], status: number, retryAfter: number, error: RampartError | null, context: RequestContext, pending: readonly PendingCount[], limits: LimitReport | null) {
+    this.action = action;
+    this.intended = intended;
+    this.monitor = ACTION_SEVERITY[intended] > ACTION_SEVERITY[action];
+    this.rule = rule;
+    this.reasons = reasons.length === 0 ? NO_REASONS : reasons;
+    this.risk = context.riskComputed ? context.risk() : 0;
+    this.status = status;
+    this.retryAfter = retryAfter;
+    this.error = error;
+    this.context = context;
+    this.pending = pending;
+    this.#limits = limits;
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    if (this.#headers !== null) return this.#headers;
+    const limits = this.#limits;
+    if (limits === null && this.retryAfter === 0) return (this.#headers = NO_HEADERS);
+    const out: Record<string, string> = {};
+    if (limits !== null) rateLimitHeaders(limits.mode, limits.calls, limits.outcomes, this.context.now, out);
+    if (this.retryAfter > 0) out['retry-after'] = String(this.retryAfter);
+    this.#limits = null;
+    return (this.#headers = out);
+  }
+}
 const NO_PENDING: readonly PendingCount[] = Object.freeze([]) as readonly PendingCount[];
 const NO_REASONS: readonly string[] = Object.freeze([]) as readonly string[];
 
-/** Collects what fired while one request is evaluated. */
+/** A store call plus the rule it came from. */
+interface EngineCall extends LimitCall {
+  readonly rule: CompiledRule;
+}
+
+/** Collects what fired while one request is evaluated; created only when something fires. */
 class Verdicts {
   action: Action = 'allow';
   rule: CompiledRule | null = null;
@@ -135,13 +194,13 @@ export class Engine {
     try {
       const m = request.method;
       const method = m === 'GET' || m === 'POST' ? m : m.toUpperCase();
-      ctx = new RequestContext(request, method, policy.canonicalize(request.url), policy.clientIp(request.ip, request.headers), now, policy.signals);
-      const routeIds = policy.match(method, ctx.path);
-      if (routeIds.length === 0) return this.#allow(ctx);
+      const lookup = policy.lookup(method, request.url);
+      ctx = new RequestContext(request, method, lookup.path, policy.clientIp(request.ip, request.headers), now, policy.signals);
+      const routeIds = lookup.ids;
+      if (routeIds.length === 0) return new EngineDecision('allow', 'allow', null, NO_REASONS, 0, 0, null, ctx, NO_PENDING, null);
 
-      const verdicts = new Verdicts();
-      let calls: LimitCall[] | null = null;
-      let callRules: CompiledRule[] | null = null;
+      let verdicts: Verdicts | null = null;
+      let calls: EngineCall[] | null = null;
       let last = -1;
       for (const id of routeIds) {
         const route = policy.routes[id]!;
@@ -151,7 +210,7 @@ export class Engine {
         if (rule.when !== null && !rule.when(ctx)) continue;
         if (rule.table === null) {
           if (rule.action === 'allow') break; // an allow rule ends evaluation: later rules do not apply
-          verdicts.fire(rule, rule.action, rule.reasonRule, 0);
+          (verdicts ??= new Verdicts()).fire(rule, rule.action, rule.reasonRule, 0);
           if (rule.action === 'deny' && !rule.monitor) break; // nothing can outrank it
           continue;
         }
@@ -160,26 +219,26 @@ export class Engine {
           if (rule.skipIfMissing) continue;
           key = MISSING_KEY;
         }
-        (calls ??= []).push({ table: rule.table, key, cost: rule.cost });
-        (callRules ??= []).push(rule);
+        (calls ??= []).push({ table: rule.table, key, cost: rule.cost, rule });
       }
-      if (calls === null || verdicts.action === 'deny') return this.#finish(ctx, verdicts, null, null, policy);
+      if (calls === null || verdicts?.action === 'deny') return this.#finish(ctx, verdicts, null, null, null);
 
       let outcomes: LimitOutcome[] | Promise<LimitOutcome[]>;
       try {
         outcomes = this.store.consume(calls, now);
       } catch (err) {
-        return this.#storeFailed(ctx, verdicts, callRules!, err, policy);
+        return this.#storeFailed(ctx, verdicts, calls, err);
       }
       if (outcomes instanceof Promise) {
         const c = ctx;
-        const r = callRules!;
+        const k = calls;
+        const v = verdicts;
         return outcomes.then(
-          (o) => this.#completeLimits(c, verdicts, calls, r, o, policy),
-          (err: unknown) => this.#storeFailed(c, verdicts, r, err, policy),
+          (o) => this.#completeLimits(c, v, k, o, policy),
+          (err: unknown) => this.#storeFailed(c, v, k, err),
         );
       }
-      return this.#completeLimits(ctx, verdicts, calls, callRules!, outcomes, policy);
+      return this.#completeLimits(ctx, verdicts, calls, outcomes, policy);
     } catch (err) {
       return this.#internalError(request, ctx, err, policy, now);
     }
@@ -208,7 +267,7 @@ export class Engine {
   needsBody(method: string, url: string): boolean {
     const policy = this.#policy;
     if (!policy.anyNeedsBody) return false;
-    const ids = policy.match(method.toUpperCase(), policy.canonicalize(url));
+    const { ids } = policy.lookup(method.toUpperCase(), url);
     for (const id of ids) if (policy.rules[policy.routes[id]!.rule]!.needsBody) return true;
     return false;
   }
@@ -218,77 +277,43 @@ export class Engine {
     await this.store.close();
   }
 
-  #completeLimits(ctx: RequestContext, verdicts: Verdicts, calls: LimitCall[], rules: CompiledRule[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy): Decision {
+  #completeLimits(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy): Decision {
     let pending: PendingCount[] | null = null;
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i]!;
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i]!;
+      const rule = c.rule;
       const o = outcomes[i]!;
-      if (!o.allowed) verdicts.fire(rule, rule.action, o.blocked ? rule.reasonPenalty : rule.reasonLimit, o.retryAfterMs);
-      else if (rule.counts !== null && calls[i]!.cost > 0) {
-        const c = calls[i]!;
+      if (!o.allowed) (verdicts ??= new Verdicts()).fire(rule, rule.action, o.blocked ? rule.reasonPenalty : rule.reasonLimit, o.retryAfterMs);
+      else if (rule.counts !== null && c.cost > 0) {
         (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now, counts: rule.counts });
       }
     }
     // A request refused here never reaches the application, so it has no response that could count.
-    if (pending !== null && verdicts.action !== 'allow') {
+    if (pending !== null && verdicts !== null && verdicts.action !== 'allow') {
       this.#refund(pending);
       pending = null;
     }
-    const headers: Record<string, string> = {};
-    rateLimitHeaders(policy.headersMode, rules, outcomes, ctx.now, headers);
-    return this.#finish(ctx, verdicts, headers, pending, policy);
+    return this.#finish(ctx, verdicts, policy.headersMode === 'none' ? null : { calls, outcomes, mode: policy.headersMode }, pending, null);
   }
 
-  #finish(ctx: RequestContext, v: Verdicts, headers: Record<string, string> | null, pending: PendingCount[] | null, _policy: CompiledPolicy, error: RampartError | null = null): Decision {
+  #finish(ctx: RequestContext, v: Verdicts | null, limits: LimitReport | null, pending: PendingCount[] | null, error: RampartError | null): Decision {
+    if (v === null) return new EngineDecision('allow', 'allow', null, NO_REASONS, 0, 0, error, ctx, pending ?? NO_PENDING, limits);
     const action = v.action;
-    let retryAfter = 0;
-    if (action === 'throttle') {
-      retryAfter = Math.max(1, Math.ceil(v.retryAfterMs / 1000));
-      (headers ??= {})['retry-after'] = String(retryAfter);
-    }
+    const retryAfter = action === 'throttle' ? Math.max(1, Math.ceil(v.retryAfterMs / 1000)) : 0;
     const monitor = ACTION_SEVERITY[v.intended] > ACTION_SEVERITY[action];
     const decidedBy = action !== 'allow' ? v.rule : v.intendedRule;
     if (monitor) this.logger.info({ rule: v.intendedRule?.name, would: v.intended, ip: ctx.clientIp, method: ctx.method, path: ctx.path }, 'monitor: rule fired, not enforced');
-    return {
-      action,
-      intended: v.intended,
-      monitor,
-      rule: decidedBy === null ? null : decidedBy.name,
-      reasons: v.reasons.length === 0 ? NO_REASONS : v.reasons,
-      risk: ctx.riskComputed ? ctx.risk() : 0,
-      status: STATUS[action],
-      headers: headers ?? NO_HEADERS,
-      retryAfter,
-      error,
-      context: ctx,
-      pending: pending ?? NO_PENDING,
-    };
-  }
-
-  #allow(ctx: RequestContext): Decision {
-    return {
-      action: 'allow',
-      intended: 'allow',
-      monitor: false,
-      rule: null,
-      reasons: NO_REASONS,
-      risk: 0,
-      status: 0,
-      headers: NO_HEADERS,
-      retryAfter: 0,
-      error: null,
-      context: ctx,
-      pending: NO_PENDING,
-    };
+    return new EngineDecision(action, v.intended, decidedBy === null ? null : decidedBy.name, v.reasons, STATUS[action], retryAfter, error, ctx, pending ?? NO_PENDING, limits);
   }
 
   /** The store failed: each limit rule fails open (skipped) or closed (fires) as configured. */
-  #storeFailed(ctx: RequestContext, verdicts: Verdicts, rules: readonly CompiledRule[], err: unknown, policy: CompiledPolicy): Decision {
+  #storeFailed(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], err: unknown): Decision {
     const error = new RampartError(ErrorCode.STORE, `state store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     this.#logError(error, 'state store failed; limits fail open or closed as configured');
-    verdicts.reasons.push(`error:${ErrorCode.STORE}`);
-    for (const rule of rules) if (rule.failClosed) verdicts.fire(rule, rule.action, rule.reasonLimit, 1000);
-    return this.#finish(ctx, verdicts, null, null, policy, error);
+    const v = verdicts ?? new Verdicts();
+    v.reasons.push(`error:${ErrorCode.STORE}`);
+    for (const { rule } of calls) if (rule.failClosed) v.fire(rule, rule.action, rule.reasonLimit, 1000);
+    return this.#finish(ctx, v, null, null, error);
   }
 
   /** A bug or an unexpected input: decide by the global `on_error`, and say why. */
@@ -296,22 +321,8 @@ export class Engine {
     const error = toRampartError(ErrorCode.INTERNAL, err);
     this.#logError(error, 'engine failed while deciding; falling back to on_error');
     const context = ctx ?? new RequestContext(request, String(request.method), '/', String(request.ip), now, policy.signals);
-    const failClosed = policy.document.on_error === 'deny';
-    const action: Action = failClosed ? 'deny' : 'allow';
-    return {
-      action,
-      intended: action,
-      monitor: false,
-      rule: null,
-      reasons: [`error:${error.code}`],
-      risk: 0,
-      status: STATUS[action],
-      headers: NO_HEADERS,
-      retryAfter: 0,
-      error,
-      context,
-      pending: NO_PENDING,
-    };
+    const action: Action = policy.document.on_error === 'deny' ? 'deny' : 'allow';
+    return new EngineDecision(action, action, null, [`error:${error.code}`], STATUS[action], 0, error, context, NO_PENDING, null);
   }
 
   #refund(refunds: readonly LimitRefund[]): void {

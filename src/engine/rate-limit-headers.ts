@@ -9,12 +9,12 @@ import type { CompiledRule } from './compile-policy.ts';
 export type HeadersMode = 'draft' | 'legacy' | 'both' | 'none';
 
 /**
- * Builds the headers for the limits a request went through. `rules[i]` produced `outcomes[i]`; rules
+ * Builds the headers for the limits a request went through. `calls[i].rule` produced `outcomes[i]`; rules
  * with headers turned off are skipped. Legacy headers describe the most constrained limit.
  */
 export function rateLimitHeaders(
   mode: HeadersMode,
-  rules: readonly CompiledRule[],
+  calls: readonly { readonly rule: CompiledRule }[],
   outcomes: readonly LimitOutcome[],
   now: number,
   out: Record<string, string>,
@@ -23,8 +23,8 @@ export function rateLimitHeaders(
   let policy = '';
   let state = '';
   let tightest = -1;
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i]!;
+  for (let i = 0; i < calls.length; i++) {
+    const rule = calls[i]!.rule;
     if (!rule.sendHeaders) continue;
     const o = outcomes[i]!;
     if (tightest === -1 || o.remaining < outcomes[tightest]!.remaining) tightest = i;
@@ -40,7 +40,7 @@ export function rateLimitHeaders(
   }
   if (mode !== 'draft') {
     const o = outcomes[tightest]!;
-    out['x-ratelimit-limit'] = String(rules[tightest]!.quota);
+    out['x-ratelimit-limit'] = String(calls[tightest]!.rule.quota);
     out['x-ratelimit-remaining'] = String(o.remaining);
     out['x-ratelimit-reset'] = String(Math.ceil((now + o.resetMs) / 1000));
   }

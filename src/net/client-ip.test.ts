@@ -129,10 +129,12 @@ describe('createClientIpResolver', () => {
     assert.equal(clientIp('2001:DB8::1', untouchable), '2001:db8::1');
   });
 
-  it('returns a peer that is not an address unchanged without reading headers', () => {
+  it('returns a peer that is not an address unchanged, and no peer as empty, without reading headers', () => {
     const clientIp = createClientIpResolver({ trustedProxies: ['0.0.0.0/0', '::/0'] });
     assert.equal(clientIp('', { 'x-forwarded-for': '1.2.3.4' }), '');
     assert.equal(clientIp('garbage', { 'x-forwarded-for': '1.2.3.4' }), 'garbage');
+    assert.equal(clientIp(undefined, { 'x-forwarded-for': '1.2.3.4' }), '');
+    assert.equal(createClientIpResolver({ trustedProxies: [] })(undefined, {}), '');
   });
 
   it('rejects bad options at construction', () => {

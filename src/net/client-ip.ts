@@ -27,11 +27,12 @@ export interface ClientIpOptions {
 }
 
 /**
- * Returns the client IP in canonical form for a request that arrived from socket address `peer`.
- * A `peer` that is not an IP address (Node reports none for Unix sockets or closed sockets) is
- * returned unchanged, and no header is read for it.
+ * Returns the client IP in canonical form for a request that arrived from socket address `peer`
+ * (pass `req.socket.remoteAddress` as is). A `peer` that is not an IP address is returned unchanged
+ * and no header is read for it; Node reports `undefined` for Unix sockets and closed sockets,
+ * which gives `''`.
  */
-export type ClientIpResolver = (peer: string, headers: RequestHeaders) => string;
+export type ClientIpResolver = (peer: string | undefined, headers: RequestHeaders) => string;
 
 const HEADER_PARSERS: Readonly<Record<ClientIpHeader, (value: HeaderValue) => Hop[]>> = {
   'x-forwarded-for': parseXForwardedFor,
@@ -51,6 +52,10 @@ const HEADER_PARSERS: Readonly<Record<ClientIpHeader, (value: HeaderValue) => Ho
  *    the nearest address we know is true. It may be a shared proxy, which is safer than a key the
  *    client could choose.
  * 4. If every hop is trusted (or the header is absent), the client is the left-most one reached.
+ *
+ * Trust only ranges that hold nothing but proxies: a client inside a trusted range (`private`
+ * covers office and VPN machines too) can put any address in front of its own and be taken at
+ * its word.
  *
  * @throws RampartError `RAMPART_ERR_INVALID_ARGUMENT` for a bad proxy entry or an unknown header.
  * @example
@@ -75,13 +80,15 @@ export function createClientIpResolver(options: ClientIpOptions): ClientIpResolv
   const trusted = new CidrSet(options.trustedProxies, { label: 'trustedProxies' });
 
   if (trusted.isEmpty) {
-    return function clientIpFromPeer(peer: string): string {
+    return function clientIpFromPeer(peer: string | undefined): string {
+      if (peer === undefined) return '';
       return canonicalIp(peer) ?? peer;
     };
   }
 
   const parseHops = HEADER_PARSERS[header];
-  return function clientIpThroughProxies(peer: string, headers: RequestHeaders): string {
+  return function clientIpThroughProxies(peer: string | undefined, headers: RequestHeaders): string {
+    if (peer === undefined) return '';
     const canonicalPeer = canonicalIp(peer);
     if (canonicalPeer === null) return peer;
     if (!trusted.has(canonicalPeer)) return canonicalPeer;

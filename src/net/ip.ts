@@ -226,14 +226,16 @@ export function formatIpv4(value: number): string {
   return (value >>> 24) + '.' + ((value >>> 16) & 255) + '.' + ((value >>> 8) & 255) + '.' + (value & 255);
 }
 
+// Canonical IPv6 text is at most 39 characters (eight groups of four and seven colons).
+const chars = new Uint16Array(39);
+const HEX_DIGITS = Uint16Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
 /**
- * RFC 5952 text of four words: lower-case hex without leading zeros, the longest run of two or
- * more zero groups (the first, on a tie) written as `::`.
- *
- * @example
- * formatIpv6(0x20010db8, 0, 0, 1); // '2001:db8::1'
+ * Writes the RFC 5952 text of four words into `chars` and returns its length. Character codes
+ * rather than `toString(16)` and concatenation: about twice as fast, and it lets
+ * {@link canonicalIp} compare with its input before building any string.
  */
-export function formatIpv6(w0: number, w1: number, w2: number, w3: number): string {
+function writeIpv6(w0: number, w1: number, w2: number, w3: number): number {
   groups[0] = w0 >>> 16;
   groups[1] = w0 & 0xffff;
   groups[2] = w1 >>> 16;
@@ -256,17 +258,37 @@ export function formatIpv6(w0: number, w1: number, w2: number, w3: number): stri
       runStart = -1;
     }
   }
-  let text = '';
+  let n = 0;
   for (let k = 0; k < 8; k++) {
     if (k === bestStart) {
-      text += '::';
+      chars[n++] = CH_COLON;
+      chars[n++] = CH_COLON;
       k += bestLength - 1;
       continue;
     }
-    if (text.length > 0 && text.charCodeAt(text.length - 1) !== CH_COLON) text += ':';
-    text += groups[k].toString(16);
+    if (n > 0 && chars[n - 1] !== CH_COLON) chars[n++] = CH_COLON;
+    const g = groups[k];
+    if (g >= 0x1000) chars[n++] = HEX_DIGITS[g >>> 12];
+    if (g >= 0x100) chars[n++] = HEX_DIGITS[(g >>> 8) & 15];
+    if (g >= 0x10) chars[n++] = HEX_DIGITS[(g >>> 4) & 15];
+    chars[n++] = HEX_DIGITS[g & 15];
   }
-  return text;
+  return n;
+}
+
+function charsToString(length: number): string {
+  return String.fromCharCode.apply(null, chars.subarray(0, length) as unknown as number[]);
+}
+
+/**
+ * RFC 5952 text of four words: lower-case hex without leading zeros, the longest run of two or
+ * more zero groups (the first, on a tie) written as `::`.
+ *
+ * @example
+ * formatIpv6(0x20010db8, 0, 0, 1); // '2001:db8::1'
+ */
+export function formatIpv6(w0: number, w1: number, w2: number, w3: number): string {
+  return charsToString(writeIpv6(w0, w1, w2, w3));
 }
 
 /**
@@ -282,8 +304,9 @@ export function formatIp(ip: ParsedIp): string {
 }
 
 /**
- * `formatIp(parseIp(text))`, or `null` for anything that is not an address. A canonical dotted quad
- * (what Node reports for most sockets) is returned as the very same string, with no allocation.
+ * `formatIp(parseIp(text))`, or `null` for anything that is not an address. Text that is already
+ * canonical (what Node reports for sockets, apart from IPv4-mapped ones) is returned as the very
+ * same string, with no allocation.
  *
  * @example
  * canonicalIp('203.0.113.7');        // '203.0.113.7' (unchanged)
@@ -295,5 +318,11 @@ export function canonicalIp(text: string): string | null {
   const version = parseIpInto(text, scratch);
   if (version === 0) return null;
   if (version === 4) return looksLikeIpv4(text) ? text : formatIpv4(scratch[0]);
-  return formatIpv6(scratch[0], scratch[1], scratch[2], scratch[3]);
+  const length = writeIpv6(scratch[0], scratch[1], scratch[2], scratch[3]);
+  if (text.length === length) {
+    let same = true;
+    for (let i = 0; i < length && same; i++) same = text.charCodeAt(i) === chars[i];
+    if (same) return text;
+  }
+  return charsToString(length);
 }
