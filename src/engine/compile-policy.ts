@@ -132,7 +132,11 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
       penaltyMs,
     };
     if (lim.count !== undefined) counts = compileStatusMatcher(lim.count.status);
-    if (bucket) quota = burst;
+    if (bucket) {
+      // A bucket's quota is its burst, and it takes burst/rate to refill: `q=60;w=12` for 300/min with burst 60.
+      quota = burst;
+      windowSec = Math.max(1, Math.ceil((burst * (rate?.windowMs ?? 1000)) / (rate?.limit ?? 1) / 1000));
+    }
   }
   if (rule.action === 'allow' && rule.monitor === true) issues.push({ path: `${path}.monitor`, message: 'an `allow` rule has nothing to monitor; remove `monitor`' });
 

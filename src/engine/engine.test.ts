@@ -142,6 +142,16 @@ rules:
     assert.deepEqual((await run(engine, req('GET', '/export'), 3)).map((d) => d.action), ['allow', 'allow', 'throttle']);
   });
 
+  it('describes a token bucket in RateLimit-Policy as its burst over the time to refill it', async () => {
+    const { engine } = setup(`
+rules:
+  - { name: api, limit: { rate: 300/min, algorithm: token-bucket, burst: 60 } }
+`);
+    const d = await engine.decide(req('GET', '/'));
+    assert.equal(d.headers['ratelimit-policy'], '"api";q=60;w=12');
+    assert.equal(d.headers['ratelimit'], '"api";r=59;t=1');
+  });
+
   it('sends the legacy X-RateLimit trio when asked', async () => {
     const { engine, clock } = setup(`
 responses: { rate_limit_headers: legacy }

@@ -11,16 +11,18 @@ import { newState, newVerdict } from './types.ts';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 describe('GCRA', () => {
-  test('admits all 7 of 7-per-minute at one instant at an epoch time (no float drift)', () => {
-    const spec = limitSpec({ limit: 7, windowMs: 60_000 });
+  test('admits all 6 of 6-per-second at one epoch instant, where a single-double TAT admits 5', () => {
+    const spec = limitSpec({ limit: 6, windowMs: 1_000 });
     const state = newState();
     const out = newVerdict();
-    for (let i = 0; i < 7; i++) assert.equal(gcra.consume(state, T0 + 123, 1, spec, out), true);
+    for (let i = 0; i < 6; i++) assert.equal(gcra.consume(state, T0, 1, spec, out), true);
     assert.equal(out.remaining, 0);
-    assert.equal(gcra.consume(state, T0 + 123, 1, spec, out), false);
-    // T = 8571.43 ms, so the next unit is due in 8572 whole ms.
-    assert.equal(out.retryAfterMs, 8_572);
-    assert.equal(out.resetMs, 60_000);
+    assert.equal(gcra.consume(state, T0, 1, spec, out), false);
+    // T = 166.67 ms, so the next unit is due in 167 whole ms.
+    assert.equal(out.retryAfterMs, 167);
+    assert.equal(out.resetMs, 1_000);
+    assert.equal(gcra.consume(state, T0 + 166, 1, spec, out), false);
+    assert.equal(gcra.consume(state, T0 + 167, 1, spec, out), true);
   });
 
   test('admits exactly burst units at one instant from fresh, then one per emission interval', () => {

@@ -12,8 +12,8 @@ import type { Algorithm, LimiterState, LimitSpec, Verdict } from './types.ts';
  * tested). It decides exactly like `tokenBucket`, with one timestamp of state.
  *
  * State: `a + b` = TAT, split into whole ms (`a`) and the fraction of a ms (`b`, in [0, 1)). An epoch
- * timestamp as a double resolves only ~0.2 µs, so a TAT kept in one number drifts after enough
- * additions of a `T` such as 60000/7 and would refuse the 7th of 7 simultaneous requests. Split, the
+ * timestamp as a double resolves only ~0.2 µs, so a TAT kept in one number drifts as `T`s such as
+ * 1000/6 are added: at 2026-01-01T00:00Z it refuses the 6th of 6 simultaneous requests. Split, the
  * arithmetic runs on exact integers: ticks of `1 / limit` ms, in which `T` is `windowMs` ticks.
  * All-zero is a fresh key: a TAT of 0 is in the past. `c` is unused.
  *
