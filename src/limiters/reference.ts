@@ -36,6 +36,7 @@ export interface Run {
   readonly state: LimiterState;
 }
 
+/** Options of {@link runOps}. */
 export interface RunOptions {
   /** Start from this state (it is updated in place) instead of a fresh key. */
   state?: LimiterState;
@@ -83,7 +84,12 @@ export function runOps(
   return { steps, admitted, end: now, state };
 }
 
-/** The largest net total inside one aligned window `[k·windowMs, (k+1)·windowMs)`. */
+/**
+ * The largest net total inside one aligned window `[k·windowMs, (k+1)·windowMs)`.
+ *
+ * @example
+ * maxInAlignedWindow([{ time: 999, units: 2 }, { time: 1_000, units: 2 }], 1_000) === 2;
+ */
 export function maxInAlignedWindow(admitted: readonly Admitted[], windowMs: number): number {
   const perWindow = new Map<number, number>();
   for (const e of admitted) {
@@ -93,7 +99,13 @@ export function maxInAlignedWindow(admitted: readonly Admitted[], windowMs: numb
   return Math.max(0, ...perWindow.values());
 }
 
-/** Largest net total of events whose times differ by less than `span` ms (a half-open interval of length `span`). */
+/**
+ * The largest net total of events whose times differ by less than `span` ms (any half-open interval
+ * of length `span`).
+ *
+ * @example
+ * maxInSpan([{ time: 999, units: 2 }, { time: 1_000, units: 2 }], 1_000) === 4;
+ */
 export function maxInSpan(admitted: readonly Admitted[], span: number): number {
   let best = 0;
   for (let i = 0; i < admitted.length; i++) {
@@ -107,6 +119,9 @@ export function maxInSpan(admitted: readonly Admitted[], span: number): number {
 /**
  * The first closed interval `[tᵢ, tⱼ]` holding more than `burst + limit × (tⱼ − tᵢ) / windowMs` net
  * units, or undefined if the bucket bound holds everywhere. Compared in integers: units × windowMs.
+ *
+ * @example
+ * assert.equal(bucketBoundViolation(runOps(gcra, spec, 0, ops).admitted, spec), undefined);
  */
 export function bucketBoundViolation(admitted: readonly Admitted[], spec: LimitSpec): string | undefined {
   const { limit, windowMs, burst } = spec;
@@ -123,7 +138,12 @@ export function bucketBoundViolation(admitted: readonly Admitted[], spec: LimitS
   return undefined;
 }
 
-/** The documented worst case of the sliding window counter over any window-long span. */
+/**
+ * The documented worst case of the sliding window counter over any window-long span.
+ *
+ * @example
+ * slidingSpanBound(limitSpec({ limit: 10, windowMs: 1_000 })) === 19;
+ */
 export function slidingSpanBound(spec: LimitSpec): number {
   return 2 * spec.limit - 1;
 }
@@ -132,6 +152,9 @@ export function slidingSpanBound(spec: LimitSpec): number {
  * Checks the guarantee each algorithm documents, on net units; undefined when it holds.
  * Fixed window: ≤ limit per aligned window. Sliding window: that, and ≤ 2·limit − 1 over any
  * window-long span. Buckets: ≤ burst + rate × t over every closed interval of length t.
+ *
+ * @example
+ * assert.equal(boundViolation('sliding-window', spec, run.admitted), undefined);
  */
 export function boundViolation(name: AlgorithmName, spec: LimitSpec, admitted: readonly Admitted[]): string | undefined {
   if (name === 'token-bucket' || name === 'gcra') return bucketBoundViolation(admitted, spec);
@@ -144,7 +167,12 @@ export function boundViolation(name: AlgorithmName, spec: LimitSpec, admitted: r
   return undefined;
 }
 
-/** The largest verdict `remaining` can be: `burst` for buckets, `limit` for windows. */
+/**
+ * The largest verdict `remaining` can be: `burst` for buckets, `limit` for windows.
+ *
+ * @example
+ * capacityOf('gcra', limitSpec({ limit: 1, windowMs: 1_000, burst: 5 })) === 5;
+ */
 export function capacityOf(name: AlgorithmName, spec: LimitSpec): number {
   return name === 'token-bucket' || name === 'gcra' ? spec.burst : spec.limit;
 }
@@ -188,7 +216,10 @@ export function referenceBucketVerdict(admitted: readonly Admitted[], spec: Limi
 
 /**
  * The sliding window counter recomputed from the log of admitted units (net of refunds): counts per
- * aligned window, then the weighted estimate in exact rationals.
+ * aligned window, then the weighted estimate in exact rationals. A `cost` of 0 asks about one unit.
+ *
+ * @example
+ * referenceSlidingAdmits(run.admitted, spec, run.end, 1);
  */
 export function referenceSlidingAdmits(admitted: readonly Admitted[], spec: LimitSpec, now: number, cost: number): boolean {
   const w = spec.windowMs;
@@ -205,7 +236,13 @@ export function referenceSlidingAdmits(admitted: readonly Admitted[], spec: Limi
   return BigInt(previous) * BigInt(w - elapsed) + BigInt(current + Math.max(cost, 1)) * BigInt(w) <= BigInt(spec.limit) * BigInt(w);
 }
 
-/** The fixed window recomputed from the log: units already in `now`'s aligned window, plus the request. */
+/**
+ * The fixed window recomputed from the log: units already in `now`'s aligned window, plus the request
+ * (one unit for a peek), against the limit.
+ *
+ * @example
+ * referenceFixedAdmits(run.admitted, spec, run.end, 1);
+ */
 export function referenceFixedAdmits(admitted: readonly Admitted[], spec: LimitSpec, now: number, cost: number): boolean {
   const k = Math.floor(now / spec.windowMs);
   let count = 0;

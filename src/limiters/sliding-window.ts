@@ -18,15 +18,16 @@ import type { Algorithm, LimiterState, LimitSpec, Verdict } from './types.ts';
  * sliding-window.test.ts):
  * - **aligned windows**: never more than `limit` units inside one aligned window;
  * - **any window-long span**: units whose times all lie within `windowMs − 1` ms of each other (any
- *   half-open interval of length `windowMs`) total at most `2 × limit − 1`, since the last request
- *   of such a span was admitted only if `c × (windowMs − elapsed)/windowMs + units so far ≤ limit`
- *   with `elapsed < windowMs`, so the span holds `< limit + c ≤ 2 × limit`. The bound is reached
- *   (`limit` units in the last ms of one window, `limit − 1` near the end of the next) whenever
- *   `limit ≤ windowMs / 2`. An exact sliding log would allow `limit`;
- * - **steady traffic**: a stream of evenly spaced units, `n` per window (`windowMs / n` ms apart, any
- *   phase), is never refused when `n ≤ limit − 1`. At exactly `n = limit` it is refused at window
- *   starts once the previous window is full (the estimate counts the unit that just slid out),
- *   where an exact log would admit it.
+ *   half-open interval of length `windowMs`) total at most `2 × limit − 1`. Such a span covers at
+ *   most the end of one aligned window (≤ c units) and the start of the next; its last request was
+ *   admitted only if `c × (windowMs − elapsed)/windowMs + (units before it in its window) + cost ≤ limit`
+ *   with `elapsed < windowMs`, so it holds at most `limit + c × elapsed/windowMs < 2 × limit`. It is reached
+ *   (`limit` units in the last ms of one window, `limit − 1` two ms before the end of the next)
+ *   whenever `limit ≤ windowMs / 2`. An exact sliding log would allow `limit`;
+ * - **steady traffic**: `n` units per window, evenly spaced a whole number of ms apart (any phase),
+ *   are never refused when `n ≤ limit − 1`. At `n = limit` the first unit of a window that follows a
+ *   full one is refused (the estimate still counts a share of the unit that just slid out), where an
+ *   exact log would admit it.
  *
  * A `cost` of 0 is a peek: `allowed` tells whether one more unit would be admitted now, nothing is
  * stored. A cost above `limit` is always refused with `retryAfterMs` = time until the estimate is

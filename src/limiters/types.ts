@@ -48,7 +48,8 @@ export interface Algorithm {
   /**
    * Tries to take `cost` units at `now`. When admitted, updates `state`; a refused request leaves
    * `state` as it was (refused requests do not count). Writes the verdict to `out` and returns `out.allowed`.
-   * `cost` 0 is a peek: it reports without consuming.
+   * `cost` 0 is a peek: it reports without consuming, answering as for a 1-unit request (`allowed` is
+   * false and `retryAfterMs` > 0 while the quota is used up).
    */
   consume(state: LimiterState, now: number, cost: number, spec: LimitSpec, out: Verdict): boolean;
   /**
