@@ -9,6 +9,7 @@
  * app.use(rampart({ policy: 'rampart.yaml' }));
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Decision } from '../engine/decision.ts';
 import type { Engine } from '../engine/engine.ts';
 import { refusalFor } from '../engine/respond.ts';
 import { engineFromOptions } from './engine-from-options.ts';
@@ -22,21 +23,26 @@ export type ExpressMiddleware = RequestHandler & { readonly engine: Engine };
 export function rampart(options: AdapterOptions): ExpressMiddleware {
   const engine = engineFromOptions(options);
   const onDecision = options.onDecision;
+
+  const apply = (decision: Decision, res: Response, next: NextFunction): void => {
+    onDecision?.(decision);
+    const refusal = refusalFor(decision);
+    if (refusal !== null) {
+      res.writeHead(refusal.status, refusal.headers);
+      res.end(refusal.body);
+      return;
+    }
+    const headers = decision.headers;
+    for (const name in headers) res.setHeader(name, headers[name]!);
+    if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('finish', () => engine.observe(decision, res.statusCode));
+    next();
+  };
+
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    engine
-      .decide({ method: req.method, url: req.originalUrl, headers: req.headers, ip: req.socket.remoteAddress ?? '', body: req.body })
-      .then((decision) => {
-        onDecision?.(decision);
-        const refusal = refusalFor(decision);
-        if (refusal !== null) {
-          res.writeHead(refusal.status, refusal.headers);
-          res.end(refusal.body);
-          return;
-        }
-        for (const name in decision.headers) res.setHeader(name, decision.headers[name]!);
-        res.once('finish', () => engine.observe(decision, res.statusCode));
-        next();
-      }, next);
+    // evaluate() answers synchronously with the memory store: no promise, no extra tick.
+    const result = engine.evaluate({ method: req.method, url: req.originalUrl, headers: req.headers, ip: req.socket.remoteAddress ?? '', body: req.body });
+    if (result instanceof Promise) result.then((d) => apply(d, res, next), next);
+    else apply(result, res, next);
   };
   return Object.assign(middleware, { engine });
 }

@@ -23,26 +23,36 @@ async function plugin(app: FastifyInstance, options: AdapterOptions): Promise<vo
   const onDecision = options.onDecision;
   const hook = engine.policy.anyNeedsBody ? 'preHandler' : 'onRequest';
 
-  app.addHook(hook, async (request: FastifyRequest, reply: FastifyReply) => {
-    const decision = await engine.decide({
+  /** Answers a refused request, or lets it through. Returns true when the request may go on. */
+  const apply = (decision: Decision, request: FastifyRequest, reply: FastifyReply): boolean => {
+    onDecision?.(decision);
+    const refusal = refusalFor(decision);
+    if (refusal !== null) {
+      void reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+      return false;
+    }
+    reply.headers(decision.headers);
+    if (decision.pending.length > 0 || engine.policy.observesResponses) decisions.set(request, decision);
+    return true;
+  };
+
+  // Callback-style hook: with the memory store the decision is synchronous, so no promise is made.
+  app.addHook(hook, (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    const result = engine.evaluate({
       method: request.method,
       url: request.url,
       headers: request.headers,
       ip: request.raw.socket.remoteAddress ?? '',
       body: request.body,
     });
-    onDecision?.(decision);
-    const refusal = refusalFor(decision);
-    if (refusal !== null) {
-      return reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
-    }
-    if (decision.headers !== undefined) reply.headers(decision.headers);
-    if (decision.pending.length > 0 || engine.policy.signals.all.some((s) => s.signal.observe !== undefined)) decisions.set(request, decision);
-    return undefined;
+    if (result instanceof Promise) {
+      result.then((d) => (apply(d, request, reply) ? done() : undefined), (err: unknown) => done(err as Error));
+    } else if (apply(result, request, reply)) done();
   });
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const decision = decisions.get(request);
     if (decision !== undefined) engine.observe(decision, reply.statusCode);
+    done();
   });
 }
 

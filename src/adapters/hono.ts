@@ -53,7 +53,8 @@ export function rampart(options: HonoOptions): HonoMiddleware {
     const refusal = refusalFor(decision);
     if (refusal !== null) return c.body(refusal.body, refusal.status as 403, refusal.headers);
     await next();
-    for (const name in decision.headers) c.res.headers.set(name, decision.headers[name]!);
+    const decided = decision.headers;
+    for (const name in decided) c.res.headers.set(name, decided[name]!);
     engine.observe(decision, c.res.status);
     return undefined;
   };

@@ -83,8 +83,9 @@ export function rampart(options: AdapterOptions): NodeGuard {
       res.end(refusal.body);
       return false;
     }
-    for (const name in decision.headers) res.setHeader(name, decision.headers[name]!);
-    res.once('finish', () => engine.observe(decision, res.statusCode));
+    const headers = decision.headers;
+    for (const name in headers) res.setHeader(name, headers[name]!);
+    if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('finish', () => engine.observe(decision, res.statusCode));
     return true;
   };
   return Object.assign(guard, { engine });

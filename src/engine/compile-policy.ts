@@ -73,6 +73,8 @@ export interface CompiledPolicy {
   readonly headersMode: PolicyDocument['responses']['rate_limit_headers'];
   /** True when any rule reads the body; front doors skip parsing otherwise. */
   readonly anyNeedsBody: boolean;
+  /** True when an enabled signal watches response statuses, so front doors must report every one. */
+  readonly observesResponses: boolean;
 }
 
 function compileStatusMatcher(list: readonly (number | string)[]): (status: number) => boolean {
@@ -266,5 +268,6 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
     signals: signalSet,
     headersMode: policy.responses.rate_limit_headers,
     anyNeedsBody: rules.some((r) => r.needsBody),
+    observesResponses: signalSet.all.some((s) => s.signal.observe !== undefined),
   };
 }

@@ -179,8 +179,9 @@ export class Engine {
   }
 
   /** Decides one request. Never rejects: failures become decisions with `error` set. */
-  async decide(request: RampartRequest): Promise<Decision> {
-    return this.evaluate(request);
+  decide(request: RampartRequest): Promise<Decision> {
+    const result = this.evaluate(request);
+    return result instanceof Promise ? result : Promise.resolve(result);
   }
 
   /**

@@ -141,6 +141,78 @@ const rule = z.strictObject({
   headers: z.boolean().default(true).meta({ description: 'Send RateLimit headers for this rule.' }),
 });
 
+const listen = (host: string, port: number) =>
+  z
+    .strictObject({
+      host: z.string().min(1).default(host).meta({ description: `Address to bind. Default \`${host}\`.` }),
+      port: z.number().int().min(0).max(65535).default(port).meta({ description: `TCP port. Default ${port}; 0 picks a free one.` }),
+    })
+    .prefault({});
+
+const gateway = z
+  .strictObject({
+    listen: listen('0.0.0.0', 8080),
+    upstream: z
+      .string({ error: 'the gateway needs `upstream`: the URL of the API it protects, e.g. http://127.0.0.1:5000' })
+      .regex(/^https?:\/\/[^/?#\s]+\/?$/, { error: 'expected an origin like http://127.0.0.1:5000 (scheme, host, optional port; no path)' })
+      .meta({ description: 'Origin of the protected API: `http://host:port` or `https://host:port`.' }),
+    tls: z
+      .strictObject({
+        cert: z.string().min(1).meta({ description: 'PEM certificate chain file.' }),
+        key: z.string().min(1).meta({ description: 'PEM private key file.' }),
+      })
+      .optional()
+      .meta({ description: 'Terminate TLS at the gateway.' }),
+    timeouts: z
+      .strictObject({
+        headers: duration.default('10s').meta({ description: 'Time a client has to send its request headers.' }),
+        request: duration.default('60s').meta({ description: 'Time a client has to send its whole request (headers and body).' }),
+        idle: duration.default('5s').meta({ description: 'Keep-alive: how long an idle client connection stays open.' }),
+        upstream: duration.default('30s').meta({ description: 'Time the upstream has to answer with headers (then 504).' }),
+        shutdown: duration.default('10s').meta({ description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish.' }),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        max_header_bytes: z.number().int().min(1024).max(1_048_576).default(16_384).meta({ description: 'Largest request head; larger gets 431.' }),
+        max_headers: z.number().int().min(8).max(1000).default(100).meta({ description: 'Most request header fields; more gets 431.' }),
+        max_body_bytes: z.number().int().min(1024).max(104_857_600).default(1_048_576).meta({
+          description: 'Largest body read into memory when a rule needs a body field; larger gets 413. Other bodies stream and are not limited here.',
+        }),
+      })
+      .prefault({}),
+    upstream_connections: z.number().int().min(1).max(10_000).default(128).meta({ description: 'Most pooled keep-alive connections to the upstream.' }),
+  })
+  .meta({ description: 'The reverse proxy (`rampart start`).' });
+
+const admin = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('127.0.0.1').meta({ description: 'Keep it on loopback or a private network: it exposes metrics.' }),
+    port: z.number().int().min(0).max(65535).default(9090),
+  })
+  .prefault({})
+  .meta({ description: 'Admin listener: GET /health, /ready, /metrics.' });
+
+const log = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').meta({ description: 'Level of the operational log (stderr).' }),
+    decisions: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        to: z.string().min(1).default('stdout').meta({ description: '`stdout`, `stderr`, or a file path (appended).' }),
+        sample_allowed: z.number().min(0).max(1).default(1).meta({ description: 'Share of allowed requests logged (0–1). Refused and monitored ones are always logged.' }),
+        hash_key: z.string().min(16, { error: 'hash_key must be at least 16 characters; generate one with `openssl rand -hex 32`' }).optional().meta({
+          description: 'Secret for the keyed hashes that replace credentials in the log (so equal values stay correlatable). Default: random per process.',
+        }),
+        redact_headers: z.array(z.string().min(1)).default([]).meta({ description: 'More header names to replace by a keyed hash (authorization, cookie, API keys… always are).' }),
+        redact_body_fields: z.array(z.string().min(1)).default([]).meta({ description: 'More body fields to drop (password, token, secret, otp… always are).' }),
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .meta({ description: 'Operational log and the decision log (one JSON line per request).' });
+
 export const policySchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -194,6 +266,9 @@ export const policySchema = z
       .default({})
       .meta({ description: 'Per-signal risk weight overrides (0–100), or `false` to turn a signal off.' }),
     rules: z.array(rule, { error: 'expected a list of rules' }).default([]),
+    gateway: gateway.optional(),
+    admin,
+    log,
   })
   .meta({ title: 'Rampart policy', description: 'Rampart policy file (YAML or JSON).' });
 
