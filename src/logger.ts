@@ -13,9 +13,9 @@ export interface Logger {
 
 let fallback: Logger | null = null;
 
-/** The default: pino at level `warn`, JSON lines on stderr. Created on first use. */
+/** The default: pino at level `info` (monitor-mode findings are info), JSON lines on stderr. `RAMPART_LOG_LEVEL` overrides. */
 export function defaultLogger(): Logger {
-  fallback ??= pino({ level: process.env['RAMPART_LOG_LEVEL'] ?? 'warn', base: { name: 'rampart' } }, pino.destination({ fd: 2, sync: true }));
+  fallback ??= pino({ level: process.env['RAMPART_LOG_LEVEL'] ?? 'info', base: { name: 'rampart' } }, pino.destination({ fd: 2, sync: true }));
   return fallback;
 }
 

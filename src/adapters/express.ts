@@ -34,7 +34,7 @@ export function rampart(options: AdapterOptions): ExpressMiddleware {
     }
     const headers = decision.headers;
     for (const name in headers) res.setHeader(name, headers[name]!);
-    if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('finish', () => engine.observe(decision, res.statusCode));
+    if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('close', () => engine.observe(decision, res.writableFinished ? res.statusCode : 0)); // 0: aborted, no answer
     next();
   };
 

@@ -2,6 +2,7 @@
  * A rule's `when` list compiled into one predicate. Regexes and CIDR sets are built here, once;
  * problems become config issues with their path.
  */
+import { isRampartError } from '../errors.ts';
 import type { ConfigIssue } from '../errors.ts';
 import { CidrSet } from '../net/cidr.ts';
 import type { ConditionInput, PolicyDocument } from '../policy/schema.ts';
@@ -9,6 +10,12 @@ import { identityReader } from './compile-keys.ts';
 import type { RequestContext } from './request-context.ts';
 
 export type Predicate = (ctx: RequestContext) => boolean;
+
+/** Copies the per-entry issues of a RampartError (they carry their own paths), or the message under `path`. */
+export function pushIssues(issues: ConfigIssue[], err: unknown, path: string): void {
+  if (isRampartError(err) && err.issues.length > 0) issues.push(...err.issues);
+  else issues.push({ path, message: (err as Error).message });
+}
 
 interface ValueTest {
   present?: boolean | undefined;
@@ -55,10 +62,10 @@ function compileValueTest(test: ValueTest, path: string, cx: CompileConditionsCo
 function compileOne(c: ConditionInput, path: string, cx: CompileConditionsContext): Predicate {
   if ('ip' in c) {
     try {
-      const set = new CidrSet(c.ip);
+      const set = new CidrSet(c.ip, { label: `${path}.ip` });
       return (ctx) => set.has(ctx.clientIp);
     } catch (err) {
-      cx.issues.push({ path: `${path}.ip`, message: (err as Error).message });
+      pushIssues(cx.issues, err, `${path}.ip`);
       return () => false;
     }
   }

@@ -2,7 +2,7 @@
  * A rule's `key` compiled into one function from the request context to a store key.
  */
 import { createHash } from 'node:crypto';
-import { ipPrefixKey } from '../net/prefix.ts';
+import { createIpPrefixKey } from '../net/prefix.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -26,12 +26,13 @@ function normaliseTyped(value: string | undefined): string | undefined {
 /** Where the `api_key` and `user` identities come from. */
 export function identityReader(identities: PolicyDocument['identities'], which: 'api_key' | 'user'): PartFunction {
   if (which === 'api_key') {
-    const { header, query } = identities.api_key;
+    const header = identities.api_key.header?.toLowerCase();
+    const query = identities.api_key.query;
     return (ctx) => (header !== undefined ? ctx.header(header) : undefined) ?? (query !== undefined ? ctx.query(query) : undefined);
   }
-  const { header, body } = identities.user;
-  const bodyPath = body?.split('.');
-  return (ctx) => (header !== undefined ? ctx.header(header) : undefined) ?? (bodyPath !== undefined ? normaliseTyped(ctx.bodyField(bodyPath)) : undefined);
+  const header = identities.user.header?.toLowerCase();
+  const bodyPath = identities.user.body?.split('.');
+  return (ctx) => normaliseTyped((header !== undefined ? ctx.header(header) : undefined) ?? (bodyPath !== undefined ? ctx.bodyField(bodyPath) : undefined));
 }
 
 function compilePart(part: string, policy: PolicyDocument): PartFunction {
@@ -40,8 +41,10 @@ function compilePart(part: string, policy: PolicyDocument): PartFunction {
   switch (part) {
     case 'ip':
       return (ctx) => ctx.clientIp;
-    case 'ip_prefix':
-      return (ctx) => ipPrefixKey(ctx.clientIp, v4, v6);
+    case 'ip_prefix': {
+      const prefixOf = createIpPrefixKey({ v4Bits: v4, v6Bits: v6 });
+      return (ctx) => prefixOf(ctx.clientIp);
+    }
     case 'api_key':
       return identityReader(policy.identities, 'api_key');
     case 'user':

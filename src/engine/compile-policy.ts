@@ -4,7 +4,9 @@
  * semantic problem becomes a config issue with its path, all at once.
  */
 import type { ConfigIssue } from '../errors.ts';
+import { limitSpec } from '../limiters/limit-spec.ts';
 import { getAlgorithm } from '../limiters/registry.ts';
+import type { LimitSpec } from '../limiters/types.ts';
 import { createClientIpResolver } from '../net/client-ip.ts';
 import { createPathCanonicalizer } from '../policy/canonical-path.ts';
 import { parseDuration, parseRate } from '../policy/duration.ts';
@@ -14,7 +16,7 @@ import { parseRouteTemplate } from '../policy/route-template.ts';
 import type { PolicyDocument, RuleDocument } from '../policy/schema.ts';
 import type { Signal } from '../signals/types.ts';
 import type { LimitTable } from '../stores/types.ts';
-import { compileConditions } from './compile-conditions.ts';
+import { compileConditions, pushIssues } from './compile-conditions.ts';
 import type { Predicate } from './compile-conditions.ts';
 import { compileKey, keyNeedsBody } from './compile-keys.ts';
 import type { KeyFunction } from './compile-keys.ts';
@@ -50,7 +52,7 @@ export interface CompiledRule {
 
 export interface CompiledRoute {
   readonly rule: number;
-  /** The template as written after canonicalisation; the `route` key part. */
+  /** The template as written in the policy; the value of the `route` key part. */
   readonly template: string;
 }
 
@@ -127,12 +129,13 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     if (lim.cost > (bucket ? burst : quota)) {
       issues.push({ path: `${path}.limit.cost`, message: `cost ${lim.cost} is more than the limit allows at once (${bucket ? burst : quota}); every request would be refused` });
     }
-    table = {
-      id: rule.name,
-      algorithm: getAlgorithm(lim.algorithm),
-      spec: { limit: quota, windowMs: rate?.windowMs ?? 1000, burst },
-      penaltyMs,
-    };
+    let spec: LimitSpec = { limit: 1, windowMs: 1000, burst: 1 };
+    try {
+      spec = limitSpec({ limit: quota, windowMs: rate?.windowMs ?? 1000, burst });
+    } catch (err) {
+      issues.push({ path: `${path}.limit`, message: (err as Error).message });
+    }
+    table = { id: rule.name, algorithm: getAlgorithm(lim.algorithm), spec, penaltyMs };
     if (lim.count !== undefined) counts = compileStatusMatcher(lim.count.status);
     if (bucket) {
       // A bucket's quota is its burst, and it takes burst/rate to refill: `q=60;w=12` for 300/min with burst 60.
@@ -154,7 +157,8 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     table,
     cost: rule.limit?.cost ?? 0,
     counts,
-    sendHeaders: rule.headers && table !== null,
+    // A monitored rule enforces nothing, so clients must not see its quota either.
+    sendHeaders: rule.headers && table !== null && !(policy.mode === 'monitor' || rule.monitor === true),
     policyHeader: `${sfString(rule.name)};q=${quota};w=${windowSec}`,
     quota,
     needsBody: needsBody.value || (table !== null && keyNeedsBody(keyParts, policy)),
@@ -249,9 +253,9 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
 
   let clientIp: CompiledPolicy['clientIp'] = (peer) => peer;
   try {
-    clientIp = createClientIpResolver({ trustedProxies: policy.client_ip.trusted_proxies, header: policy.client_ip.header });
+    clientIp = createClientIpResolver({ trustedProxies: policy.client_ip.trusted_proxies, header: policy.client_ip.header, label: 'client_ip.trusted_proxies' });
   } catch (err) {
-    issues.push({ path: 'client_ip.trusted_proxies', message: (err as Error).message });
+    pushIssues(issues, err, 'client_ip.trusted_proxies');
   }
   if (issues.length > 0) throw invalidConfig(source, issues);
 

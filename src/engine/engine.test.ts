@@ -166,6 +166,50 @@ rules:
   });
 });
 
+describe('engine: refused requests', () => {
+  it('takes no units from the other limits a refused request passed', async () => {
+    const { engine } = setup(`
+rules:
+  - { name: per-ip, limit: { rate: 2/min } }
+  - { name: global, key: global, limit: { rate: 5/min } }
+`);
+    // One client is throttled by its own limit many times over; the global budget is untouched.
+    const flood = await run(engine, req('GET', '/', { ip: '198.51.100.66' }), 20);
+    assert.equal(flood.filter((d) => d.action === 'throttle').length, 18);
+    const others = [];
+    for (let i = 1; i <= 3; i++) others.push((await engine.decide(req('GET', '/', { ip: `192.0.2.${i}` }))).action);
+    assert.deepEqual(others, ['allow', 'allow', 'allow']);
+  });
+
+  it('lists the signals that fired among the reasons', async () => {
+    const { engine } = setup(`
+rules:
+  - { name: bare, when: [{ signal: headers.no-user-agent }], action: deny }
+`);
+    const d = await engine.decide(req('GET', '/'));
+    assert.deepEqual(d.reasons, ['rule:bare', 'signal:headers.no-user-agent']);
+  });
+
+  it('sends no RateLimit headers for a monitored rule', async () => {
+    const { engine } = setup(`
+rules:
+  - { name: trial, limit: { rate: 1/min }, monitor: true }
+`);
+    const d = await engine.decide(req('GET', '/'));
+    assert.equal(d.headers['ratelimit'], undefined);
+  });
+
+  it('reads identity headers whatever case the policy writes them in', async () => {
+    const { engine } = setup(`
+identities: { api_key: { header: X-API-Key } }
+rules:
+  - { name: k, key: api_key, if_missing: skip, limit: { rate: 1/min } }
+`);
+    await engine.decide(req('GET', '/', { headers: { 'x-api-key': 'k1' } }));
+    assert.equal((await engine.decide(req('GET', '/', { headers: { 'x-api-key': 'k1' } }))).action, 'throttle');
+  });
+});
+
 describe('engine: counting only some responses', () => {
   const FAILED = `
 rules:
@@ -378,7 +422,7 @@ rules:
 `, { signals: [boom] });
     const d = await engine.decide(req('GET', '/'));
     assert.equal(d.action, 'allow');
-    assert.equal(d.error?.code, 'RAMPART_ERR_INTERNAL');
+    assert.equal(d.error?.code, 'RAMPART_ERR_SIGNAL');
     const closed = setup(`
 on_error: deny
 rules:

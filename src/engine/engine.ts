@@ -289,9 +289,15 @@ export class Engine {
         (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now, counts: rule.counts });
       }
     }
-    // A request refused here never reaches the application, so it has no response that could count.
-    if (pending !== null && verdicts !== null && verdicts.action !== 'allow') {
-      this.#refund(pending);
+    // A refused request never reaches the application: it takes no units from the limits that admitted
+    // it (a flood throttled by one limit must not drain another, e.g. a global one, for everybody).
+    if (verdicts !== null && verdicts.action !== 'allow') {
+      let refunds: LimitRefund[] | null = null;
+      for (let i = 0; i < calls.length; i++) {
+        const c = calls[i]!;
+        if (c.cost > 0 && outcomes[i]!.allowed) (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now });
+      }
+      if (refunds !== null) this.#refund(refunds);
       pending = null;
     }
     return this.#finish(ctx, verdicts, policy.headersMode === 'none' ? null : { calls, outcomes, mode: policy.headersMode }, pending, null);
@@ -304,6 +310,8 @@ export class Engine {
     const monitor = ACTION_SEVERITY[v.intended] > ACTION_SEVERITY[action];
     const decidedBy = action !== 'allow' ? v.rule : v.intendedRule;
     if (monitor) this.logger.info({ rule: v.intendedRule?.name, would: v.intended, ip: ctx.clientIp, method: ctx.method, path: ctx.path }, 'monitor: rule fired, not enforced');
+    // The signals that fired for this request explain the rule that used them.
+    for (const f of ctx.findings()) v.reasons.push(`signal:${f.signal}`);
     return new EngineDecision(action, v.intended, decidedBy === null ? null : decidedBy.name, v.reasons, STATUS[action], retryAfter, error, ctx, pending ?? NO_PENDING, limits);
   }
 

@@ -2,6 +2,7 @@
  * The request as the engine sees it: the plain description a front door passes in, plus what the
  * engine derives from it (client IP, canonical path) and lazily computed parts (query, signals, risk).
  */
+import { ErrorCode, RampartError } from '../errors.ts';
 import type { Finding, Signal } from '../signals/types.ts';
 
 /** Header values as node:http gives them: lower-case names, repeated headers as arrays. */
@@ -102,7 +103,12 @@ export class RequestContext {
     const entry = this.#signals.byName.get(name);
     let finding: Finding | null = null;
     if (entry !== undefined) {
-      const detail = entry.signal.detect(this);
+      let detail: string | null;
+      try {
+        detail = entry.signal.detect(this);
+      } catch (err) {
+        throw new RampartError(ErrorCode.SIGNAL, `signal ${name} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
       if (detail !== null) finding = { signal: name, weight: entry.weight, detail };
     }
     this.#findings.set(name, finding);

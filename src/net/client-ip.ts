@@ -24,6 +24,8 @@ export interface ClientIpOptions {
   trustedProxies: readonly string[];
   /** Which header the trusted proxies set. Default `x-forwarded-for`. */
   header?: ClientIpHeader;
+  /** Names the list in error messages (e.g. the config path `client_ip.trusted_proxies`). Default `trustedProxies`. */
+  label?: string;
 }
 
 /**
@@ -77,7 +79,7 @@ export function createClientIpResolver(options: ClientIpOptions): ClientIpResolv
       `header must be one of ${Object.keys(HEADER_PARSERS).join(', ')}; got ${JSON.stringify(header)}`,
     );
   }
-  const trusted = new CidrSet(options.trustedProxies, { label: 'trustedProxies' });
+  const trusted = new CidrSet(options.trustedProxies, { label: options.label ?? 'trustedProxies' });
 
   if (trusted.isEmpty) {
     return function clientIpFromPeer(peer: string | undefined): string {

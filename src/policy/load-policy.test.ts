@@ -73,6 +73,11 @@ rules:
     assert.equal(issues.length, 6);
   });
 
+  it('reads JSON with a byte order mark', () => {
+    const p = parsePolicy('\uFEFF{"rules":[{"name":"a","action":"deny"}]}', { source: 'p.json' });
+    assert.equal(p.rules[0]!.name, 'a');
+  });
+
   it('names the line of a YAML syntax error', () => {
     try {
       parsePolicy('rules:\n  - name: a\n   bad: [\n');

@@ -51,19 +51,23 @@ export function interpolateEnv(value: unknown, env: Readonly<Record<string, stri
   return value;
 }
 
-function parseText(text: string, source: string): unknown {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{')) {
+function parseText(raw: string, source: string): unknown {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  if (source.endsWith('.json')) {
     try {
       return JSON.parse(text);
     } catch (err) {
       throw new RampartError(ErrorCode.CONFIG_READ, `${source}: not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
+  // YAML 1.2 is a superset of JSON, so JSON text written anywhere else reads the same way.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0]! }));
-    throw new RampartError(ErrorCode.CONFIG_READ, `${source}: not valid YAML: ${issues[0]!.path} ${issues[0]!.message}`, { issues });
+    const issues = doc.errors.map((e) => ({
+      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+    }));
+    throw new RampartError(ErrorCode.CONFIG_READ, `${source}: not valid YAML: ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
   }
   return doc.toJS() ?? {};
 }

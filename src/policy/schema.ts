@@ -137,7 +137,7 @@ const rule = z.strictObject({
     .optional()
     .meta({ description: 'What to do when the rule fires. With a limit: default `throttle`. Without: required (`deny` or `allow`).' }),
   monitor: z.boolean().optional().meta({ description: 'Log what the rule would do, enforce nothing.' }),
-  on_error: z.enum(['allow', 'deny']).optional().meta({ description: 'If the state store fails: `allow` (fail open, default) or `deny` (apply the action).' }),
+  on_error: z.enum(['allow', 'deny']).optional().meta({ description: 'If the state store fails: `allow` (fail open) or `deny` (apply the action). Default: the top-level `on_error`.' }),
   headers: z.boolean().default(true).meta({ description: 'Send RateLimit headers for this rule.' }),
 });
 
@@ -249,7 +249,7 @@ export const policySchema = z
     state: z
       .strictObject({
         memory: z
-          .strictObject({ max_keys: z.number().int().min(100).max(100_000_000).default(1_000_000) })
+          .strictObject({ max_keys: z.number().int().min(100).max(16_777_216).default(1_000_000).meta({ description: 'Most keys tracked at once over all limits (≤ 16,777,216). About 120 bytes each.' }) })
           .prefault({}),
       })
       .prefault({})

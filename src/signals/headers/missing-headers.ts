@@ -1,7 +1,7 @@
 /**
  * Basic header hygiene signals: every mainstream browser and HTTP library sends `user-agent`, and
- * browsers send `accept` and `accept-language`. Their absence is weak evidence on its own, so the
- * weights are low; richer header analysis builds on these.
+ * browsers send `accept`. Their absence is weak evidence on its own, so the weights are low; richer
+ * header analysis builds on these.
  */
 import type { Signal } from '../types.ts';
 
