@@ -81,17 +81,27 @@ export function createClientIpResolver(options: ClientIpOptions): ClientIpResolv
   }
   const trusted = new CidrSet(options.trustedProxies, { label: options.label ?? 'trustedProxies' });
 
+  // Consecutive requests mostly share a connection, hence a peer: remember the last one's canonical form.
+  let lastPeer = '';
+  let lastCanonical: string | null = '';
+  const canonicalPeerOf = (peer: string): string | null => {
+    if (peer === lastPeer) return lastCanonical;
+    lastCanonical = canonicalIp(peer);
+    lastPeer = peer;
+    return lastCanonical;
+  };
+
   if (trusted.isEmpty) {
     return function clientIpFromPeer(peer: string | undefined): string {
       if (peer === undefined) return '';
-      return canonicalIp(peer) ?? peer;
+      return canonicalPeerOf(peer) ?? peer;
     };
   }
 
   const parseHops = HEADER_PARSERS[header];
   return function clientIpThroughProxies(peer: string | undefined, headers: RequestHeaders): string {
     if (peer === undefined) return '';
-    const canonicalPeer = canonicalIp(peer);
+    const canonicalPeer = canonicalPeerOf(peer);
     if (canonicalPeer === null) return peer;
     if (!trusted.has(canonicalPeer)) return canonicalPeer;
     const hops = parseHops(headers[header]);
