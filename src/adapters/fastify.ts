@@ -16,8 +16,6 @@ import type { AdapterOptions } from './engine-from-options.ts';
 
 export type { AdapterOptions } from './engine-from-options.ts';
 
-const decisions = new WeakMap<FastifyRequest, Decision>();
-
 async function plugin(app: FastifyInstance, options: AdapterOptions): Promise<void> {
   const engine = engineFromOptions(options);
   const onDecision = options.onDecision;
@@ -32,7 +30,10 @@ async function plugin(app: FastifyInstance, options: AdapterOptions): Promise<vo
       return false;
     }
     reply.headers(decision.headers);
-    if (decision.pending.length > 0 || engine.policy.observesResponses) decisions.set(request, decision);
+    if (decision.pending.length > 0 || engine.policy.observesResponses) {
+      const raw = reply.raw;
+      raw.once('close', () => engine.observe(decision, raw.writableFinished ? raw.statusCode : 0)); // 0: aborted, no answer
+    }
     return true;
   };
 
@@ -48,11 +49,6 @@ async function plugin(app: FastifyInstance, options: AdapterOptions): Promise<vo
     if (result instanceof Promise) {
       result.then((d) => (apply(d, request, reply) ? done() : undefined), (err: unknown) => done(err as Error));
     } else if (apply(result, request, reply)) done();
-  });
-  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const decision = decisions.get(request);
-    if (decision !== undefined) engine.observe(decision, reply.statusCode);
-    done();
   });
 }
 

@@ -20,7 +20,9 @@ function bound(value: string): string {
 
 /** Identities that people type (user names, e-mail addresses) are compared trimmed and lower-cased, so `Alice ` and `alice` share one limit. */
 function normaliseTyped(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : value.trim().toLowerCase();
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  return v === '' ? undefined : v;
 }
 
 /** Where the `api_key` and `user` identities come from. */
@@ -32,7 +34,7 @@ export function identityReader(identities: PolicyDocument['identities'], which: 
   }
   const header = identities.user.header?.toLowerCase();
   const bodyPath = identities.user.body?.split('.');
-  return (ctx) => normaliseTyped((header !== undefined ? ctx.header(header) : undefined) ?? (bodyPath !== undefined ? ctx.bodyField(bodyPath) : undefined));
+  return (ctx) => (header !== undefined ? normaliseTyped(ctx.header(header)) : undefined) ?? (bodyPath !== undefined ? normaliseTyped(ctx.bodyField(bodyPath)) : undefined);
 }
 
 function compilePart(part: string, policy: PolicyDocument): PartFunction {

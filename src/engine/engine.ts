@@ -30,7 +30,7 @@ export interface EngineOptions {
   store?: HotStore;
   /** Default: the system clock. Tests and replay pass a VirtualClock. */
   clock?: Clock;
-  /** Default: pino at level warn on stderr. */
+  /** Default: pino at level info on stderr (`RAMPART_LOG_LEVEL` overrides). */
   logger?: Logger;
   /** Signals available to the policy. Default: the built-in signals. */
   signals?: readonly Signal[];
@@ -295,7 +295,12 @@ export class Engine {
       let refunds: LimitRefund[] | null = null;
       for (let i = 0; i < calls.length; i++) {
         const c = calls[i]!;
-        if (c.cost > 0 && outcomes[i]!.allowed) (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now });
+        const o = outcomes[i]!;
+        if (c.cost > 0 && o.allowed) {
+          (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now });
+          // The outcome is ours (stores hand out fresh ones): make the RateLimit header show the refund.
+          o.remaining = Math.min(c.rule.quota, o.remaining + c.cost);
+        }
       }
       if (refunds !== null) this.#refund(refunds);
       pending = null;

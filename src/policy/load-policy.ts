@@ -73,7 +73,7 @@ function parseText(raw: string, source: string): unknown {
 }
 
 /**
- * Parses and validates policy text (YAML, or JSON when it starts with `{`).
+ * Parses and validates policy text: JSON when `options.source` ends in `.json`, otherwise YAML (a superset of JSON).
  *
  * @throws RampartError `RAMPART_ERR_CONFIG_READ` on a syntax error, `RAMPART_ERR_INVALID_CONFIG`
  *   with every problem in `issues` when the content is wrong.

@@ -218,7 +218,7 @@ export const policySchema = z
     $schema: z.string().optional(),
     version: z.literal(1, { error: 'expected version: 1' }).default(1),
     mode: z.enum(['enforce', 'monitor']).default('enforce').meta({ description: '`monitor` logs decisions and enforces nothing.' }),
-    on_error: z.enum(['allow', 'deny']).default('allow').meta({ description: 'Default for rules without their own `on_error`.' }),
+    on_error: z.enum(['allow', 'deny']).default('allow').meta({ description: 'When deciding fails: the default for rules without their own `on_error` when the state store fails, and the decision when a signal or the engine itself fails.' }),
     client_ip: z
       .strictObject({
         trusted_proxies: ipList.default([]),
