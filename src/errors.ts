@@ -17,6 +17,8 @@ export const ErrorCode = {
   SIGNAL: 'RAMPART_ERR_SIGNAL',
   /** Unexpected failure inside the engine while deciding; the decision fails open or closed. */
   INTERNAL: 'RAMPART_ERR_INTERNAL',
+  /** A listener could not bind its address (port in use, permission denied). */
+  LISTEN: 'RAMPART_ERR_LISTEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -86,7 +86,11 @@ export function parsePolicy(text: string, options: LoadOptions = {}): PolicyDocu
   const issues: ConfigIssue[] = [];
   const interpolated = interpolateEnv(raw, options.env ?? process.env, issues);
   const result = policySchema.safeParse(interpolated, { reportInput: true });
-  if (!result.success) issues.push(...toConfigIssues(result.error.issues, policySchema));
+  if (!result.success) {
+    // A value whose variable is unset is already reported; its empty stand-in would only be reported again.
+    const unset = new Set(issues.map((i) => i.path));
+    issues.push(...toConfigIssues(result.error.issues, policySchema).filter((i) => !unset.has(i.path)));
+  }
   if (issues.length > 0 || !result.success) throw invalidConfig(source, issues);
   return result.data;
 }

@@ -206,7 +206,7 @@ const log = z
           description: 'Secret for the keyed hashes that replace credentials in the log (so equal values stay correlatable). Default: random per process.',
         }),
         redact_headers: z.array(z.string().min(1)).default([]).meta({ description: 'More header names to replace by a keyed hash (authorization, cookie, API keys… always are).' }),
-        redact_body_fields: z.array(z.string().min(1)).default([]).meta({ description: 'More body fields to drop (password, token, secret, otp… always are).' }),
+        redact_body_fields: z.array(z.string().min(1)).default([]).meta({ description: 'More body fields to replace by a keyed hash (password, token, secret, otp… always are).' }),
       })
       .prefault({}),
   })

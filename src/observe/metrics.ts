@@ -1,0 +1,112 @@
+/**
+ * Prometheus metrics for the gateway, in a registry of their own (never prom-client's global one,
+ * so several gateways, or tests, in one process do not share series).
+ *
+ * | name | type | labels | meaning |
+ * | --- | --- | --- | --- |
+ * | `rampart_requests_total` | counter | `route`, `action`, `rule` | requests by route template (`none` when no rule matched), enforced action, and deciding rule (`none` when none fired) |
+ * | `rampart_monitor_hits_total` | counter | `rule`, `would` | requests a rule would have refused in monitor mode; `would` is the suppressed action |
+ * | `rampart_decision_duration_seconds` | histogram | — | time spent deciding (buckets 1 µs … 10 ms) |
+ * | `rampart_upstream_duration_seconds` | histogram | `route` | forward to upstream response headers (buckets 1 ms … 10 s) |
+ * | `rampart_upstream_errors_total` | counter | `kind` | upstream gave no answer: `unreachable`, `timeout`, `aborted`, `error` |
+ * | `rampart_store_errors_total` | counter | — | decisions made while the state store was failing (`RAMPART_ERR_STORE`) |
+ * | `rampart_store_keys` | gauge | — | keys the state store currently tracks |
+ * | `rampart_store_evictions_total` | counter | — | keys evicted for room while still holding state |
+ * | `rampart_store_protected_evictions_total` | counter | — | of those, keys that were blocked or over their limit |
+ * | `rampart_store_expired_total` | counter | — | keys removed because their state expired |
+ *
+ * Label values come only from the policy (route templates, rule names) and closed sets (actions,
+ * failure kinds): a URL, IP or header never becomes a label, so cardinality is bounded by the
+ * policy, whatever the traffic.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ErrorCode } from '../errors.ts';
+import type { StoreStats, HotStore } from '../stores/types.ts';
+import type { RequestObserver, RequestRecord, UpstreamFailure } from './request-observer.ts';
+
+/** Buckets of `rampart_decision_duration_seconds`: 1 µs … 10 ms. */
+export const DECISION_BUCKETS: readonly number[] = [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 1e-2];
+/** Buckets of `rampart_upstream_duration_seconds`: 1 ms … 10 s. */
+export const UPSTREAM_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+const UPSTREAM_FAILURES: readonly UpstreamFailure[] = ['unreachable', 'timeout', 'aborted', 'error'];
+
+export interface Metrics {
+  /** Counts every finished request; register it with the gateway. */
+  readonly observer: RequestObserver;
+  readonly registry: Registry;
+  /** The `content-type` of {@link Metrics.render}'s output. */
+  readonly contentType: string;
+  /** Prometheus text exposition of every metric. */
+  render(): Promise<string>;
+}
+
+/**
+ * Creates the metrics and their registry. Store statistics are read from `store.stats()` at
+ * scrape time.
+ *
+ * @example
+ * const metrics = createMetrics({ store: engine.store });
+ * const gateway = createGateway({ engine, config, observers: [metrics.observer] });
+ * const admin = createAdminServer({ host: '127.0.0.1', port: 9090, metrics, ready: () => true });
+ */
+export function createMetrics(options: { store: HotStore }): Metrics {
+  const store = options.store;
+  const registry = new Registry();
+  const registers = [registry];
+
+  const requests = new Counter({ name: 'rampart_requests_total', help: 'Requests by route template, enforced action and deciding rule.', labelNames: ['route', 'action', 'rule'] as const, registers });
+  const monitorHits = new Counter({ name: 'rampart_monitor_hits_total', help: 'Requests a rule would have refused, had monitor mode not suppressed it.', labelNames: ['rule', 'would'] as const, registers });
+  const decisionSeconds = new Histogram({ name: 'rampart_decision_duration_seconds', help: 'Time spent deciding a request.', buckets: [...DECISION_BUCKETS], registers });
+  const upstreamSeconds = new Histogram({ name: 'rampart_upstream_duration_seconds', help: 'Time from forwarding a request to the upstream response headers.', labelNames: ['route'] as const, buckets: [...UPSTREAM_BUCKETS], registers });
+  const upstreamErrors = new Counter({ name: 'rampart_upstream_errors_total', help: 'Forwarded requests the upstream did not answer, by kind.', labelNames: ['kind'] as const, registers });
+  const storeErrors = new Counter({ name: 'rampart_store_errors_total', help: 'Decisions made while the state store was failing.', registers });
+  for (const kind of UPSTREAM_FAILURES) upstreamErrors.inc({ kind }, 0);
+
+  new Gauge({
+    name: 'rampart_store_keys',
+    help: 'Keys the state store currently tracks.',
+    registers,
+    collect() {
+      this.set(store.stats().keys);
+    },
+  });
+  storeCounter(registry, store, 'rampart_store_evictions_total', 'Keys evicted to make room while still holding state.', (s) => s.evictions);
+  storeCounter(registry, store, 'rampart_store_protected_evictions_total', 'Evicted keys that were blocked or over their limit (each may have let an abuser start over).', (s) => s.protectedEvictions);
+  storeCounter(registry, store, 'rampart_store_expired_total', 'Keys removed because their state expired.', (s) => s.expired);
+
+  const observer: RequestObserver = {
+    onRequest(record: RequestRecord): void {
+      const d = record.decision;
+      const route = record.route ?? 'none';
+      requests.inc({ route, action: d.action, rule: d.rule ?? 'none' });
+      if (d.monitor) monitorHits.inc({ rule: d.rule ?? 'none', would: d.intended });
+      decisionSeconds.observe(record.decisionSeconds);
+      if (record.upstreamSeconds !== null) upstreamSeconds.observe({ route }, record.upstreamSeconds);
+      if (record.upstreamFailure !== null) upstreamErrors.inc({ kind: record.upstreamFailure });
+      if (d.error !== null && d.error.code === ErrorCode.STORE) storeErrors.inc();
+    },
+  };
+
+  return { observer, registry, contentType: registry.contentType, render: () => registry.metrics() };
+}
+
+// The store keeps cumulative counts; each scrape adds what grew since the last one. A count that
+// went down means a new store: the counter resets, which Prometheus' rate() reads correctly.
+function storeCounter(registry: Registry, store: HotStore, name: string, help: string, read: (s: StoreStats) => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read(store.stats());
+      if (now < seen) {
+        this.reset();
+        seen = 0;
+      }
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
+}

@@ -1,0 +1,162 @@
+// The demo end to end: the shop behind the gateway, run from examples/shop/rampart.yaml exactly as
+// `npm start` runs it (only the ports and the decision log's destination come from the environment).
+// The login limits throttle whichever way the login path is spelled: the shop routes leniently and
+// answers every spelling, so a spelling the gateway failed to canonicalise would be an unlimited
+// login. Each scenario connects from its own loopback address (127.0.0.x), so each is its own client.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startShop } from '../examples/shop/server.ts';
+import type { RunningShop } from '../examples/shop/server.ts';
+import { runGateway } from '../src/gateway/run-gateway.ts';
+import type { RunningGateway } from '../src/gateway/run-gateway.ts';
+import { silentLogger } from '../src/logger.ts';
+
+const POLICY = fileURLToPath(new URL('../examples/shop/rampart.yaml', import.meta.url));
+
+/** The spellings of `POST /api/auth/login` from the engine issue. */
+const SPELLINGS = ['//api//auth/login', '/api/./auth/login', '/API/auth/login', '/api/auth/login/', '/api/auth/%6cogin', '/api/auth/login;x=1'];
+
+/** From the policy: `login-per-user` allows 5 failed logins per username, `login-per-ip` 10 per IP; both then penalise for 15 minutes. */
+const PER_USER = 5;
+const PER_IP = 10;
+const PENALTY_SECONDS = '900';
+const WRONG_PASSWORD = 'not-the-password-7f3a';
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+let shop: RunningShop;
+let gateway: RunningGateway;
+let port: number;
+const logDir = mkdtempSync(join(tmpdir(), 'rampart-demo-'));
+const decisionLog = join(logDir, 'decisions.jsonl');
+
+before(async () => {
+  shop = await startShop({ port: 0 });
+  gateway = await runGateway({
+    configFile: POLICY,
+    env: { ...process.env, SHOP_PORT: String(shop.port), PORT: '0', ADMIN_PORT: '0', LISTEN_HOST: '127.0.0.1', DECISION_LOG: decisionLog },
+    logger: silentLogger,
+    watch: false,
+  });
+  port = Number(new URL(gateway.url).port);
+});
+
+after(async () => {
+  await gateway?.shutdown();
+  await shop?.close();
+  rmSync(logDir, { recursive: true, force: true });
+});
+
+/** One request on its own connection from `client` (a loopback address), with the path sent exactly as given. */
+function send(client: string, method: string, path: string, options: { json?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress: client,
+        method,
+        path,
+        agent: false,
+        headers: {
+          'user-agent': 'rampart-demo-test',
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (s: string) => (text += s));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        res.once('error', reject);
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+const login = (client: string, path: string, username: string, password = WRONG_PASSWORD) => send(client, 'POST', path, { json: { username, password } });
+
+function assertThrottled(reply: Reply, rule: string, quota: string): void {
+  assert.equal(reply.status, 429);
+  assert.deepEqual(JSON.parse(reply.body), { error: 'too_many_requests' });
+  assert.equal(reply.headers['retry-after'], PENALTY_SECONDS);
+  assert.ok(String(reply.headers['ratelimit-policy']).includes(`"${rule}";${quota}`), `ratelimit-policy: ${reply.headers['ratelimit-policy']}`);
+  assert.match(String(reply.headers['ratelimit']), new RegExp(`"${rule}";r=0;t=\\d+`));
+}
+
+describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () => {
+  for (const [i, path] of SPELLINGS.entries()) {
+    it(`refuses the 6th failed login for one username sent to ${path}`, async () => {
+      const client = `127.0.0.${10 + i}`;
+      for (let n = 1; n <= PER_USER; n++) {
+        const reply = await login(client, path, `victim-${i}`);
+        assert.equal(reply.status, 401, `attempt ${n} reaches the shop, which answers ${path} as the login`);
+      }
+      assertThrottled(await login(client, path, `victim-${i}`), 'login-per-user', `q=${PER_USER};w=900`);
+    });
+  }
+
+  it('counts failed logins for one username across every spelling, from rotating clients', async () => {
+    for (let n = 0; n < PER_USER; n++) assert.equal((await login(`127.0.0.${20 + n}`, SPELLINGS[n]!, ' Target ')).status, 401);
+    // Another spelling, another client, another case of the username: still the same counter.
+    assertThrottled(await login('127.0.0.30', SPELLINGS[5]!, 'target'), 'login-per-user', `q=${PER_USER};w=900`);
+  });
+
+  it('counts failed logins from one client across every spelling and username', async () => {
+    const client = '127.0.0.40';
+    for (let n = 0; n < PER_IP; n++) assert.equal((await login(client, SPELLINGS[n % SPELLINGS.length]!, `someone-${n}`)).status, 401);
+    assertThrottled(await login(client, '/api/auth/login', 'someone-else'), 'login-per-ip', `q=${PER_IP};w=60`);
+  });
+
+  it('forwards a right password and returns a token that the shop accepts', async () => {
+    const reply = await login('127.0.0.50', '/api/auth/login', 'bob', 'builder');
+    assert.equal(reply.status, 200);
+    const { token } = JSON.parse(reply.body) as { token: string };
+    assert.equal(typeof token, 'string');
+    const me = await send('127.0.0.50', 'GET', '/api/me', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+    assert.equal((JSON.parse(me.body) as { username: string }).username, 'bob');
+  });
+
+  it('passes the shop\'s 404 for an unknown product through, with the catalogue limit\'s headers', async () => {
+    const reply = await send('127.0.0.60', 'GET', '/api/products/5001');
+    assert.equal(reply.status, 404);
+    assert.deepEqual(JSON.parse(reply.body), { error: 'not_found' });
+    assert.ok(String(reply.headers['ratelimit-policy']).includes('"catalogue-per-ip";q=30'));
+    assert.equal((await send('127.0.0.60', 'GET', '/api/products/42')).status, 200);
+  });
+
+  it('denies scanners\' probes with 403 however they are spelled', async () => {
+    for (const path of ['/.env', '/wp-login.php', '/ADMIN//users/', '/admin', '/.git/config', '/%2e%65nv']) {
+      const reply = await send('127.0.0.70', 'GET', path);
+      assert.equal(reply.status, 403, path);
+      assert.deepEqual(JSON.parse(reply.body), { error: 'forbidden' });
+      assert.equal(reply.headers['retry-after'], undefined);
+    }
+  });
+
+  it('logs the refusals, and never a password (checked after shutdown, which flushes the log)', async () => {
+    await gateway.shutdown();
+    const lines = readFileSync(decisionLog, 'utf8').trimEnd().split('\n');
+    assert.ok(lines.length > 0);
+    const text = lines.join('\n');
+    assert.ok(text.includes('login-per-user'), 'the throttled logins name their rule');
+    assert.ok(text.includes('junk-probes'), 'the denied probes name their rule');
+    assert.ok(!text.includes(WRONG_PASSWORD), 'no password in the decision log');
+    assert.ok(!text.includes('builder'), 'no password in the decision log');
+  });
+});
