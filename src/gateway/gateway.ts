@@ -4,7 +4,8 @@
  *
  * ## What is passed on
  * - Method, request target (`req.url` byte for byte, query string untouched) and the client's
- *   header fields in their order and case, including `Host` as the client sent it. Removed:
+ *   header fields in their order and case, and `Host` with the client's value (undici writes that
+ *   one name itself, as `host`, first). Removed:
  *   hop-by-hop fields (RFC 9110 §7.6.1: `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`,
  *   `Trailer`, `Transfer-Encoding`, `Upgrade`, and every field `Connection` names) and `Expect`
  *   (Node has already answered `100-continue`).
@@ -53,7 +54,9 @@
  * `timeouts.headers` → `server.headersTimeout` (slow-loris heads are cut off with 408),
  * `timeouts.request` → `server.requestTimeout`, `timeouts.idle` → `server.keepAliveTimeout`,
  * `timeouts.upstream` → undici `headersTimeout` and `bodyTimeout` (longest silence while the
- * upstream's body streams). Node checks the first two every min(1 s, headers/2) (at least 100 ms).
+ * upstream's body streams). Node checks the first two every min(1 s, headers/2) (at least 100 ms);
+ * undici checks the upstream timeouts on a coarse timer, so they fire up to about a second late.
+ * `timeouts.request` bounds uploads too: a body still arriving after it is cut off.
  *
  * ## Records
  * Every request that reached the request handler gives every observer exactly one
@@ -64,6 +67,13 @@
  * and are only logged at debug level. `engine.observe(decision, status)` is called with the
  * upstream's status, with 502/504 when the gateway answered for a failed upstream, and with 0 when the
  * client left before the upstream answered.
+ *
+ * ## Known limits
+ * - An upstream that answers before reading a large request body and then closes its connection
+ *   (`Connection: close`) can make the write fail first; the client then gets 502 instead of the
+ *   upstream's early answer. Upstreams that keep the connection (Node's default) are relayed.
+ * - A client still sending a large refused body may see a reset instead of the 413 / 429.
+ * - WebSocket and other upgrades, trailers and 1xx interim responses are not proxied.
  *
  * ## Shutdown
  * `close()` stops accepting at once, closes idle keep-alive connections, lets in-flight requests
@@ -77,19 +87,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Pool } from 'undici';
-import type { CompiledPolicy } from '../engine/compile-policy.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ErrorCode, RampartError } from '../errors.ts';
 import { defaultLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
-import { CidrSet } from '../net/cidr.ts';
-import type { RequestObserver, UpstreamFailure } from '../observe/request-observer.ts';
+import type { RequestObserver } from '../observe/request-observer.ts';
 import { parseDuration } from '../policy/duration.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
+import { onClientError } from './client-error.ts';
 import { handleRequest } from './exchange.ts';
-import type { ExchangeHost } from './exchange.ts';
-import type { TrustedPeers } from './forwarded-headers.ts';
-import { rawReply } from './replies.ts';
+import { GatewayHost } from './gateway-host.ts';
+import { shutdown } from './shutdown.ts';
 
 /** The `gateway` section of the policy file. */
 export type GatewayConfig = NonNullable<PolicyDocument['gateway']>;
@@ -121,11 +129,6 @@ export interface Gateway {
   inFlight(): number;
 }
 
-/** How long a connection Node's parser gave up on is still read (and discarded) after the error reply. */
-const LINGER_MS = 2000;
-/** At most one upstream-failure log line per this many ms, with a count of those held back. */
-const LOG_INTERVAL_MS = 1000;
-
 interface Timeouts {
   headers: number;
   request: number;
@@ -146,64 +149,6 @@ function readPem(file: string, key: 'cert' | 'key'): Buffer {
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new RampartError(ErrorCode.INVALID_ARGUMENT, `gateway.tls.${key}: cannot read ${file}: ${reason}`, { cause: err });
-  }
-}
-
-/** The state every exchange shares, and the bookkeeping shutdown needs. */
-class GatewayHost implements ExchangeHost {
-  readonly engine: Engine;
-  readonly pool: Pool;
-  readonly observers: readonly RequestObserver[];
-  readonly proto: string;
-  readonly maxHeaderFields: number;
-  readonly maxBodyBytes: number;
-  readonly logger: Logger;
-  closing = false;
-  inFlight = 0;
-  onIdle: (() => void) | null = null;
-  onExchangeClosedWhileClosing: (() => void) | null = null;
-  #trustPolicy: CompiledPolicy | null = null;
-  #trusted: TrustedPeers = new CidrSet([]);
-  #lastLog = 0;
-  #suppressed = 0;
-
-  constructor(engine: Engine, pool: Pool, observers: readonly RequestObserver[], proto: string, config: GatewayConfig, logger: Logger) {
-    this.engine = engine;
-    this.pool = pool;
-    this.observers = observers;
-    this.proto = proto;
-    this.maxHeaderFields = config.limits.max_headers;
-    this.maxBodyBytes = config.limits.max_body_bytes;
-    this.logger = logger;
-  }
-
-  /** Built once per policy: a reload may change the trusted proxies. */
-  trustedPeers(policy: CompiledPolicy): TrustedPeers {
-    if (policy !== this.#trustPolicy) {
-      this.#trusted = new CidrSet(policy.document.client_ip.trusted_proxies, { label: 'client_ip.trusted_proxies' });
-      this.#trustPolicy = policy;
-    }
-    return this.#trusted;
-  }
-
-  exchangeClosed(): void {
-    this.inFlight--;
-    if (this.closing) this.onExchangeClosedWhileClosing?.();
-  }
-
-  upstreamFailed(failure: UpstreamFailure, err: Error): void {
-    const now = Date.now();
-    if (now - this.#lastLog < LOG_INTERVAL_MS) {
-      this.#suppressed++;
-      return;
-    }
-    this.logger.warn({ failure, code: (err as { code?: unknown }).code, err: err.message, suppressed: this.#suppressed }, 'upstream request failed');
-    this.#lastLog = now;
-    this.#suppressed = 0;
-  }
-
-  internalError(err: unknown, where: string): void {
-    this.logger.error({ err: err instanceof Error ? err.message : String(err) }, where);
   }
 }
 
@@ -240,6 +185,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     keepAliveTimeout: t.idle,
     connectionsCheckingInterval: checkEvery,
     requireHostHeader: true,
+    // Requests without Content-Length or Transfer-Encoding skip the body stream's life cycle; the
+    // gateway never reads a body those requests do not have. (Node ≥ 24.12; older versions ignore it.)
+    optimizeEmptyRequests: true,
   };
 
   let server: HttpServer | HttpsServer;
@@ -267,7 +215,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     throw new RampartError(ErrorCode.INVALID_ARGUMENT, `gateway.upstream: ${(err as Error).message}`, { cause: err });
   }
 
-  // Past this count Node's parser fails with HPE_HEADER_OVERFLOW, which is answered 431 below.
+  // Past this count Node's parser fails with HPE_HEADER_OVERFLOW, answered 431 by onClientError.
   server.maxHeadersCount = config.limits.max_headers;
 
   const host = new GatewayHost(engine, pool, observers, config.tls === undefined ? 'http' : 'https', config, logger);
@@ -276,13 +224,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     handleRequest(host, req, res);
   });
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(err, socket, logger));
-  server.on('error', (err: Error) => logger.error({ err: err.message, code: (err as { code?: unknown }).code }, 'gateway listener error'));
 
   let closing: Promise<void> | null = null;
   return {
     server,
     inFlight: () => host.inFlight,
-    listen: () => listen(server, config, host.proto),
+    listen: () => listen(server, config, host.proto, logger),
     close() {
       closing ??= shutdown(server, host, t.shutdown, logger);
       return closing;
@@ -290,36 +237,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-/**
- * Node's parser gave up on a connection: answer once if nothing has been written on it, then close.
- * The rest of what the client sends is read and dropped for a moment, so the answer is not lost to a
- * TCP reset caused by unread data (a client still sending a 64 KB head, say).
- */
-function onClientError(err: Error & { code?: string }, socket: Socket, logger: Logger): void {
-  const code = err.code ?? '';
-  logger.debug({ code, peer: socket.remoteAddress }, 'client error');
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (code === 'ECONNRESET' || !socket.writable || (inFlight != null && inFlight.headersSent === true)) {
-    socket.destroy();
-    return;
-  }
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  socket.removeAllListeners('data');
-  socket.on('data', discard);
-  socket.on('error', discard);
-  socket.end(rawReply(status));
-  const timer = setTimeout(destroySocket, LINGER_MS, socket);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
-}
-
-function discard(): void {}
-
-function destroySocket(socket: Socket): void {
-  socket.destroy();
-}
-
-function listen(server: HttpServer | HttpsServer, config: GatewayConfig, proto: string): Promise<ListenAddress> {
+function listen(server: HttpServer | HttpsServer, config: GatewayConfig, proto: string, logger: Logger): Promise<ListenAddress> {
   const { host, port } = config.listen;
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
@@ -329,6 +247,8 @@ function listen(server: HttpServer | HttpsServer, config: GatewayConfig, proto: 
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
+      // Once listening, an error (e.g. EMFILE on accept) must be logged, not crash the process.
+      server.on('error', (err: NodeJS.ErrnoException) => logger.error({ err: err.message, code: err.code }, 'gateway listener error'));
       const address = server.address() as AddressInfo;
       resolve({ host: address.address, port: address.port, url: `${proto}://${urlHost(address.address)}:${address.port}` });
     });
@@ -340,46 +260,4 @@ function urlHost(address: string): string {
   if (address === '0.0.0.0') return '127.0.0.1';
   if (address === '::') return '[::1]';
   return address.includes(':') ? `[${address}]` : address;
-}
-
-async function shutdown(server: HttpServer | HttpsServer, host: GatewayHost, graceMs: number, logger: Logger): Promise<void> {
-  host.closing = true;
-  const closed = new Promise<void>((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-  });
-  server.closeIdleConnections();
-  // A keep-alive connection whose response had started before shutdown goes idle when it finishes.
-  let sweep: NodeJS.Immediate | null = null;
-  host.onExchangeClosedWhileClosing = () => {
-    sweep ??= setImmediate(() => {
-      sweep = null;
-      server.closeIdleConnections();
-    });
-    if (host.inFlight === 0) host.onIdle?.();
-  };
-  const idle = new Promise<void>((resolve) => {
-    host.onIdle = resolve;
-    if (host.inFlight === 0) resolve();
-  });
-  let timedOut = false;
-  let timer: NodeJS.Timeout | null = null;
-  await Promise.race([
-    idle,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        resolve();
-      }, graceMs);
-    }),
-  ]);
-  if (timer !== null) clearTimeout(timer);
-  if (timedOut) logger.warn({ inFlight: host.inFlight, graceMs }, 'shutdown deadline reached; closing the remaining connections');
-  server.closeAllConnections();
-  await closed;
-  // Cut exchanges report on their responses' close events, which follow the sockets' closing.
-  if (timedOut) await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-  if (sweep !== null) clearImmediate(sweep);
-  await (timedOut ? host.pool.destroy() : host.pool.close()).catch((err: unknown) => host.internalError(err, 'closing the upstream pool failed'));
-  await Promise.all(host.observers.map((o) => o.close?.().catch((err: unknown) => host.internalError(err, 'closing an observer failed'))));
 }
