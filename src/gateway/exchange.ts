@@ -38,6 +38,8 @@ export interface ExchangeHost {
   readonly proto: string;
   readonly maxHeaderFields: number;
   readonly maxBodyBytes: number;
+  /** `timeouts.upstream` in ms (0 = none): deadline for the upstream's head, queueing included, and the longest a client may stall a response. */
+  readonly upstreamTimeoutMs: number;
   /** True once shutdown has begun: responses close their connection. */
   readonly closing: boolean;
   trustedPeers(policy: CompiledPolicy): TrustedPeers;
@@ -60,6 +62,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNR
 
 /** Shared: aborting the upstream request for a client that left needs no stack trace per request. */
 const CLIENT_GONE = Object.assign(new Error('the client closed the connection'), { code: 'RAMPART_CLIENT_GONE' });
+const UPSTREAM_LATE = Object.assign(new Error('no response head from the upstream within timeouts.upstream'), { code: 'RAMPART_UPSTREAM_TIMEOUT' });
 
 const Phase = { HEAD: 0, READING: 1, DECIDING: 2, FORWARDED: 3, ANSWERED: 4 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -85,7 +88,20 @@ function onResponseClose(this: Carrier): void {
 }
 
 function onResponseDrain(this: Carrier): void {
-  this[kExchange].resumeUpstream?.();
+  const exchange = this[kExchange];
+  exchange.clearTimer();
+  exchange.resumeUpstream?.();
+}
+
+/**
+ * Before the upstream's head: it is late (undici's own timer starts only once the request is written,
+ * so time queued for a pooled connection would otherwise be unbounded). After it: the client has
+ * accepted no response data for that long, and is holding an upstream connection hostage.
+ */
+function onExchangeTimer(exchange: Exchange): void {
+  exchange.timer = null;
+  if (exchange.upstreamStatus === null) exchange.upstreamLate();
+  else exchange.clientStalled();
 }
 
 function errorCode(err: Error): string {
@@ -116,6 +132,7 @@ class Exchange implements BodySink {
   abortUpstream: ((err?: Error) => void) | null = null;
   resumeUpstream: (() => void) | null = null;
   drainHooked = false;
+  timer: NodeJS.Timeout | null = null;
   clientGone = false;
   isClosed = false;
 
@@ -219,6 +236,8 @@ class Exchange implements BodySink {
     this.upstreamOpen = true;
     if (this.body === null && this.hasBody) this.body = this.req;
     this.upstreamStart = process.hrtime.bigint();
+    const ms = this.host.upstreamTimeoutMs;
+    if (ms > 0) this.timer = setTimeout(onExchangeTimer, ms, this);
     const request = this.request;
     this.host.pool.dispatch({ method: request.method, path: request.url, headers: this.forwardHeaders, body: this.body }, this);
   }
@@ -260,10 +279,37 @@ class Exchange implements BodySink {
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
     if (this.clientGone) abort(CLIENT_GONE);
+    else if (this.failure === 'timeout') abort(UPSTREAM_LATE); // answered 504 while still queued
+  }
+
+  clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** No response head within `timeouts.upstream` of forwarding, queueing included: 504. */
+  upstreamLate(): void {
+    if (this.phase !== Phase.FORWARDED || this.clientGone) return;
+    this.failure = 'timeout';
+    this.host.upstreamFailed('timeout', UPSTREAM_LATE);
+    this.observe(504);
+    this.reply(504);
+    // Connected: abort now (onError sees the reply already sent). Still queued: onConnect aborts.
+    this.abortUpstream?.(UPSTREAM_LATE);
+  }
+
+  /** The client stopped reading the response: cut it, which frees the upstream connection. */
+  clientStalled(): void {
+    this.failure ??= 'aborted';
+    this.socket.destroy();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx (103 Early Hints…) are not passed on
+    if (this.phase !== Phase.FORWARDED) return false; // already answered 504: drop the late head
+    this.clearTimer();
     this.upstreamSeconds = Number(process.hrtime.bigint() - this.upstreamStart) / 1e9;
     this.upstreamStatus = statusCode;
     this.resumeUpstream = resume;
@@ -280,6 +326,8 @@ class Exchange implements BodySink {
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
+    const ms = this.host.upstreamTimeoutMs;
+    if (ms > 0 && this.timer === null) this.timer = setTimeout(onExchangeTimer, ms, this);
     if (!this.drainHooked) {
       this.drainHooked = true;
       this.res.on('drain', onResponseDrain);
@@ -288,12 +336,15 @@ class Exchange implements BodySink {
   }
 
   onComplete(): void {
+    this.clearTimer();
     this.upstreamOpen = false;
     this.res.end();
   }
 
   onError(err: Error): void {
+    this.clearTimer();
     this.upstreamOpen = false;
+    if (this.phase === Phase.ANSWERED && this.failure === 'timeout') return; // upstreamLate answered
     if (this.clientGone || this.socket.destroyed) {
       this.failure ??= 'aborted';
       return;
@@ -319,6 +370,7 @@ class Exchange implements BodySink {
   // end of the exchange ----------------------------------------------------------------------------
 
   closed(): void {
+    this.clearTimer();
     this.isClosed = true;
     if (!this.res.writableFinished) {
       this.clientGone = true;

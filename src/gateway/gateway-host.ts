@@ -29,6 +29,8 @@ export class GatewayHost implements ExchangeHost {
   readonly proto: string;
   readonly maxHeaderFields: number;
   readonly maxBodyBytes: number;
+  /** `timeouts.upstream` in ms: the deadline for the upstream's head (queueing included) and the longest a client may stall a response. */
+  readonly upstreamTimeoutMs: number;
   readonly logger: Logger;
   closing = false;
   inFlight = 0;
@@ -39,13 +41,14 @@ export class GatewayHost implements ExchangeHost {
   #lastLog = 0;
   #suppressed = 0;
 
-  constructor(engine: Engine, pool: Pool, observers: readonly RequestObserver[], proto: string, config: NonNullable<PolicyDocument['gateway']>, logger: Logger) {
+  constructor(engine: Engine, pool: Pool, observers: readonly RequestObserver[], proto: string, config: NonNullable<PolicyDocument['gateway']>, logger: Logger, upstreamTimeoutMs: number) {
     this.engine = engine;
     this.pool = pool;
     this.observers = observers;
     this.proto = proto;
     this.maxHeaderFields = config.limits.max_headers;
     this.maxBodyBytes = config.limits.max_body_bytes;
+    this.upstreamTimeoutMs = upstreamTimeoutMs;
     this.logger = logger;
   }
 

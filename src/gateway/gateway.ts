@@ -218,7 +218,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Past this count Node's parser fails with HPE_HEADER_OVERFLOW, answered 431 by onClientError.
   server.maxHeadersCount = config.limits.max_headers;
 
-  const host = new GatewayHost(engine, pool, observers, config.tls === undefined ? 'http' : 'https', config, logger);
+  const host = new GatewayHost(engine, pool, observers, config.tls === undefined ? 'http' : 'https', config, logger, t.upstream);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     host.inFlight++;
     handleRequest(host, req, res);

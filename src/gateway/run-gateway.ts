@@ -83,14 +83,15 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     : null;
 
   let ready = false;
-  let current: PolicyDocument = policy;
+  /** What is in force for the sections read once at start: reloads can't change them. */
+  const running = policy;
   const proxyAddress = await gateway.listen();
   let adminUrl: string | null = null;
   try {
     if (admin !== null) adminUrl = (await admin.listen()).url;
   } catch (err) {
     await gateway.close();
-    throw toRampartError(ErrorCode.INTERNAL, err);
+    throw new RampartError(ErrorCode.LISTEN, `admin listener: cannot listen on ${policy.admin.host}:${policy.admin.port}: ${(err as Error).message}`, { cause: err });
   }
 
   // One timer for the whole store (never one per key): frees expired keys even when traffic stops.
@@ -102,10 +103,10 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     try {
       const next = loadPolicyFile(configFile, loadOptions);
       engine.reload(next, configFile);
-      const changed = RESTART_SECTIONS.filter((s) => JSON.stringify(next[s]) !== JSON.stringify(current[s]));
-      if (changed.length > 0) logger.warn({ sections: changed }, 'reloaded; changes to these sections take effect after a restart');
+      decisionLog.updateSecrets(apiKeyOptions(next));
+      const changed = RESTART_SECTIONS.filter((s) => JSON.stringify(next[s]) !== JSON.stringify(running[s]));
+      if (changed.length > 0) logger.warn({ sections: changed }, 'reloaded; the file differs from the running settings in these sections, which take effect after a restart');
       else logger.info({ file: configFile, rules: next.rules.length }, 'policy reloaded');
-      current = next;
       return { ok: true };
     } catch (err) {
       const error = toRampartError(ErrorCode.CONFIG_READ, err);

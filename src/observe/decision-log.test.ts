@@ -339,3 +339,13 @@ describe('decision log: destinations', () => {
     assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 1);
   });
 });
+
+describe('decision log: reloads', () => {
+  it('hashes API keys from the header a reload names, from then on', () => {
+    const { log, text } = memoryLog({}, { apiKeyHeader: 'x-shop-key' });
+    log.updateSecrets({ apiKeyHeader: 'x-partner-ident' });
+    log.onRequest(makeRecord({ request: { headers: { 'x-partner-ident': 'pk_live_SECRET123' } } }));
+    assert.ok(!text().includes('pk_live_SECRET123'));
+    assert.match(text(), /"x-partner-ident":"hmac:/);
+  });
+});

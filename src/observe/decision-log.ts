@@ -17,6 +17,12 @@ import type { RequestObserver, RequestRecord } from './request-observer.ts';
 /** The policy's `log.decisions` section (validated, defaults applied). */
 export type DecisionLogConfig = PolicyDocument['log']['decisions'];
 
+/** Where the policy reads API keys from. */
+export interface ApiKeySecrets {
+  apiKeyHeader?: string | undefined;
+  apiKeyQuery?: string | undefined;
+}
+
 export interface DecisionLogOptions {
   /** Write here instead of `config.to` (tests). The caller owns it: `close()` does not end it. */
   destination?: NodeJS.WritableStream;
@@ -32,6 +38,11 @@ export interface DecisionLogOptions {
 
 /** A request observer that writes the decision log; `close()` flushes it. */
 export interface DecisionLog extends RequestObserver {
+  /**
+   * Where API keys are read from changed (a policy reload): hash them there from now on. Without it a
+   * reload that renames the API-key header would let keys reach the log in clear.
+   */
+  updateSecrets(secrets: ApiKeySecrets): void;
   close(): Promise<void>;
 }
 
@@ -60,16 +71,19 @@ interface Sink {
  * await log.close();
  */
 export function createDecisionLog(config: DecisionLogConfig, options: DecisionLogOptions = {}): DecisionLog {
-  if (!config.enabled) return { onRequest() {}, close: () => Promise.resolve() };
+  if (!config.enabled) return { onRequest() {}, updateSecrets() {}, close: () => Promise.resolve() };
   const sample = config.sample_allowed;
   if (typeof sample !== 'number' || !(sample >= 0 && sample <= 1)) {
     throw new RampartError(ErrorCode.INVALID_ARGUMENT, `log.decisions.sample_allowed must be a number from 0 to 1, got ${String(sample)}`);
   }
-  const headers = [...config.redact_headers];
-  if (options.apiKeyHeader !== undefined) headers.push(options.apiKeyHeader);
-  const fields = [...config.redact_body_fields];
-  if (options.apiKeyQuery !== undefined) fields.push(options.apiKeyQuery);
-  const writer = new RecordLineWriter(createRedactor({ hashKey: config.hash_key, headers, fields }));
+  const writerFor = (secrets: ApiKeySecrets): RecordLineWriter => {
+    const headers = [...config.redact_headers];
+    if (secrets.apiKeyHeader !== undefined) headers.push(secrets.apiKeyHeader);
+    const fields = [...config.redact_body_fields];
+    if (secrets.apiKeyQuery !== undefined) fields.push(secrets.apiKeyQuery);
+    return new RecordLineWriter(createRedactor({ hashKey: config.hash_key, headers, fields }));
+  };
+  let writer = writerFor(options);
   const random = options.random ?? Math.random;
   const logger = options.logger;
   const sink = options.destination === undefined ? openDestination(config.to, logger) : streamSink(options.destination);
@@ -90,6 +104,9 @@ export function createDecisionLog(config: DecisionLogConfig, options: DecisionLo
         return;
       }
       sink.write(line);
+    },
+    updateSecrets(secrets: ApiKeySecrets): void {
+      writer = writerFor(secrets);
     },
     close(): Promise<void> {
       if (closed) return Promise.resolve();
