@@ -17,13 +17,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { parse, stringify } from 'yaml';
 import { machine, writeSection } from './lib/harness.ts';
 
 const quick = process.argv.includes('--quick');
 const DURATION = quick ? 4 : 10;
-const ROUNDS = quick ? 1 : 2;
+const ROUNDS = quick ? 1 : 3;
 const CONNECTIONS = 64;
 const PATH = '/api/products/42';
 const root = new URL('..', import.meta.url).pathname;
@@ -120,8 +119,14 @@ function wrk(port: number, seconds: number): Max {
   return { rps, p99ms: p99, non2xx };
 }
 
+/** autocannon at a fixed rate, as its own process pinned to CPU 0 (never on the proxies' core). */
 async function atRate(port: number, rate: number, seconds: number): Promise<{ p50: number; p99: number; rps: number }> {
-  const r = await autocannon({ url: `http://127.0.0.1:${port}${PATH}`, connections: 16, overallRate: rate, duration: seconds });
+  const bin = join(root, 'node_modules/.bin/autocannon');
+  const out = spawnSync('taskset', ['-c', '0', process.execPath, bin, '--json', '-c', '16', '--overallRate', String(rate), '-d', String(seconds), `http://127.0.0.1:${port}${PATH}`], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  }).stdout;
+  const r = JSON.parse(out) as { latency: { p50: number; p99: number }; requests: { average: number } };
   return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average };
 }
 
@@ -174,8 +179,8 @@ if (!quick) {
 
 Command: \`npm run bench:gateway\` (${machine()}). \`GET ${PATH}\` on the demo shop. Each proxy in its own
 process pinned to CPU 1; the shop and the load generator share CPU 0. Maximum load: \`wrk -t1 -c${CONNECTIONS}\`,
-${DURATION} s per target, ${ROUNDS} interleaved rounds (mean). Half load: autocannon at a fixed
-${halfRate} req/s (half of Rampart's maximum), 16 connections, ${DURATION} s per target.
+${DURATION} s per target, ${ROUNDS} interleaved rounds (mean). Half load: autocannon (own process,
+also on CPU 0) at a fixed ${halfRate} req/s (half of Rampart's maximum), 16 connections, ${DURATION} s per target.
 Rampart runs the rules of \`examples/shop/rampart.yaml\` with every rate raised to 10⁹/min (every rule
 matched, keyed and counted as shipped, but one client's load is never refused, so every target forwards
 every request) and writes its decision log to a file: in the first
