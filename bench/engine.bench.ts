@@ -9,6 +9,8 @@
 // - rampart evaluate(): the same decision without the promise (what replay uses)
 // - rate-limiter-flexible: two RateLimiterMemory.consume() per request, awaited
 // - express-rate-limit: two middleware instances (default MemoryStore) called with a minimal req/res
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { rateLimit } from 'express-rate-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createEngine } from '../src/engine/engine.ts';
@@ -85,16 +87,40 @@ function erlCase(key: (i: number) => string): Case {
   };
 }
 
-async function runScenario(label: string, key: (i: number) => string, warm: number, batches: number, url?: (i: number) => string): Promise<Result[]> {
-  const cases = [rampartCase(false, key, url), rampartCase(true, key, url), rlfCase(key), erlCase(key)];
-  const rounds: Result[][] = cases.map(() => []);
+type ScenarioName = 'hot' | 'distinct' | 'uncached';
+
+function scenarioCases(name: ScenarioName): Case[] {
+  const key = name === 'hot' ? () => '203.0.113.7' : (i: number) => ips[i % DISTINCT]!;
+  const url = name === 'uncached' ? (i: number) => `/api/products/${i}` : undefined;
+  return [rampartCase(false, key, url), rampartCase(true, key, url), rlfCase(key), erlCase(key)];
+}
+
+/** Child mode: measure one case of one scenario in this fresh process and print the result as JSON. */
+async function measureOne(name: ScenarioName, index: number): Promise<void> {
+  const c = scenarioCases(name)[index]!;
+  const warm = name === 'hot' ? 300_000 : DISTINCT;
+  const batches = name === 'hot' ? (quick ? 100 : 300) : quick ? 100 : 500;
+  const op = c.make();
+  // Warm-up: JIT, and for distinct keys one full pass so every key exists before measuring.
+  await measure('warm', op, { batches: Math.ceil(warm / BATCH), batchSize: BATCH });
+  globalThis.gc?.();
+  const r = await measure(c.name, op, { batches, batchSize: BATCH, offset: warm });
+  process.stdout.write(JSON.stringify(r));
+}
+
+/**
+ * Every case runs in a fresh process: peers keep state alive differently (rate-limiter-flexible holds a
+ * timer per key for the whole window), and one case's heap must not slow the next one's GC.
+ */
+function runScenario(label: string, name: ScenarioName): Result[] {
+  const count = scenarioCases(name).length;
+  const rounds: Result[][] = Array.from({ length: count }, () => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (let c = 0; c < cases.length; c++) {
-      const op = cases[c]!.make();
-      // Warm-up: JIT, and for distinct keys one full pass so every key exists before measuring.
-      await measure('warm', op, { batches: Math.ceil(warm / BATCH), batchSize: BATCH });
-      rounds[c]!.push(await measure(cases[c]!.name, op, { batches, batchSize: BATCH, offset: warm }));
-      globalThis.gc?.();
+    for (let c = 0; c < count; c++) {
+      const args = ['--expose-gc', '--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', name, String(c), ...(quick ? ['--quick'] : [])];
+      const out = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+      if (out.status !== 0) throw new Error(`case ${name}/${c} failed: ${out.stderr}`);
+      rounds[c]!.push(JSON.parse(out.stdout) as Result);
     }
   }
   const results = rounds.map(combine);
@@ -109,19 +135,27 @@ function table(results: Result[]): string {
   return ['| case | median per decision | throughput | rampart decide() throughput ÷ this |', '| --- | ---: | ---: | ---: |', ...rows].join('\n');
 }
 
-const hot = await runScenario('1 hot key', () => '203.0.113.7', 20_000, quick ? 100 : 300);
-const distinct = await runScenario(`${DISTINCT.toLocaleString('en')} distinct keys`, (i) => ips[i % DISTINCT]!, DISTINCT, quick ? 100 : 500);
+const childAt = process.argv.indexOf('--child');
+if (childAt !== -1) {
+  await measureOne(process.argv[childAt + 1] as ScenarioName, Number(process.argv[childAt + 2]));
+  process.exit(0);
+}
+
+const hot = runScenario('1 hot key', 'hot');
+const distinct = runScenario(`${DISTINCT.toLocaleString('en')} distinct keys`, 'distinct');
 // Worst case for Rampart's (method, URL) lookup cache: no URL ever repeats, so every request
 // canonicalises and matches from scratch. Peers do no routing, so only the key matters to them.
-const uncached = await runScenario(`${DISTINCT.toLocaleString('en')} distinct keys, every URL distinct`, (i) => ips[i % DISTINCT]!, DISTINCT, quick ? 100 : 500, (i) => `/api/products/${i}`);
+const uncached = runScenario(`${DISTINCT.toLocaleString('en')} distinct keys, every URL distinct`, 'uncached');
 
 if (!quick) {
   writeSection(
     'engine',
     `## In-process decision: two limit rules, memory store
 
-Command: \`npm run bench:engine\` (${machine()}). Each case: ${ROUNDS} interleaved rounds of batches of ${BATCH}
-sequential decisions; median over batches of the mean per decision; throughput over all batches.
+Command: \`npm run bench:engine\` (${machine()}). Each case runs in a fresh process (peers keep state
+alive differently; one case's heap must not slow another's GC), ${ROUNDS} interleaved rounds; a round is
+batches of ${BATCH} sequential decisions after a warm-up (for distinct keys, one full pass over the keys);
+median over batches of the mean per decision; throughput over all batches.
 The request matches two limit rules (per minute and per hour), limits high enough that every request is allowed.
 Peers do the equivalent work: two limiters consumed per request.
 
