@@ -11,15 +11,15 @@ import type { PolicyDocument } from '../policy/schema.ts';
 import { builtinSignals } from '../signals/registry.ts';
 import type { Signal } from '../signals/types.ts';
 import { createMemoryStore } from '../stores/memory/memory-store.ts';
-import type { HotStore, LimitCall, LimitOutcome, LimitRefund } from '../stores/types.ts';
+import type { HotStore, LimitOutcome, LimitRefund } from '../stores/types.ts';
 import { systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { compilePolicy } from './compile-policy.ts';
 import type { CompiledPolicy, CompiledRule } from './compile-policy.ts';
 import { ACTION_SEVERITY } from './decision.ts';
 import type { Action, Decision, PendingCount } from './decision.ts';
-import { rateLimitHeaders } from './rate-limit-headers.ts';
-import type { HeadersMode } from './rate-limit-headers.ts';
+import { EngineDecision, NO_REASONS } from './engine-decision.ts';
+import type { EngineCall, LimitReport } from './engine-decision.ts';
 import { RequestContext } from './request-context.ts';
 import type { RampartRequest } from './request-context.ts';
 
@@ -41,67 +41,8 @@ export interface EngineOptions {
 const STATUS: Readonly<Record<Action, number>> = { allow: 0, deny: 403, throttle: 429, challenge: 403, tarpit: 0 };
 /** Stands in for a key part the request lacks, so all such requests share one counter. */
 const MISSING_KEY = '\u0000missing';
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
-/** What the limits said, kept so RateLimit headers are built only if someone reads them. */
-interface LimitReport {
-  readonly calls: readonly EngineCall[];
-  readonly outcomes: readonly LimitOutcome[];
-  readonly mode: HeadersMode;
-}
-
-/**
- * The engine's Decision. A plain value apart from `headers`, which is built on first read: replay,
- * logs and policies without RateLimit headers never pay for the strings.
- */
-class EngineDecision implements Decision {
-  readonly action: Action;
-  readonly intended: Action;
-  readonly monitor: boolean;
-  readonly rule: string | null;
-  readonly reasons: readonly string[];
-  readonly risk: number;
-  readonly status: number;
-  readonly retryAfter: number;
-  readonly error: RampartError | null;
-  readonly context: RequestContext;
-  readonly pending: readonly PendingCount[];
-  #limits: LimitReport | null;
-  #headers: Readonly<Record<string, string>> | null = null;
-
-  constructor(action: Action, intended: Action, rule: string | null, reasons: readonly string[], status: number, retryAfter: number, error: RampartError | null, context: RequestContext, pending: readonly PendingCount[], limits: LimitReport | null) {
-    this.action = action;
-    this.intended = intended;
-    this.monitor = ACTION_SEVERITY[intended] > ACTION_SEVERITY[action];
-    this.rule = rule;
-    this.reasons = reasons.length === 0 ? NO_REASONS : reasons;
-    this.risk = context.riskComputed ? context.risk() : 0;
-    this.status = status;
-    this.retryAfter = retryAfter;
-    this.error = error;
-    this.context = context;
-    this.pending = pending;
-    this.#limits = limits;
-  }
-
-  get headers(): Readonly<Record<string, string>> {
-    if (this.#headers !== null) return this.#headers;
-    const limits = this.#limits;
-    if (limits === null && this.retryAfter === 0) return (this.#headers = NO_HEADERS);
-    const out: Record<string, string> = {};
-    if (limits !== null) rateLimitHeaders(limits.mode, limits.calls, limits.outcomes, this.context.now, out);
-    if (this.retryAfter > 0) out['retry-after'] = String(this.retryAfter);
-    this.#limits = null;
-    return (this.#headers = out);
-  }
-}
 const NO_PENDING: readonly PendingCount[] = Object.freeze([]) as readonly PendingCount[];
-const NO_REASONS: readonly string[] = Object.freeze([]) as readonly string[];
-
-/** A store call plus the rule it came from. */
-interface EngineCall extends LimitCall {
-  readonly rule: CompiledRule;
-}
 
 /** Collects what fired while one request is evaluated; created only when something fires. */
 class Verdicts {
