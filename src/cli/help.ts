@@ -17,18 +17,26 @@ Commands:
                          gracefully (a second signal exits at once).
   check <config>         Validate a policy file; print every problem with its
                          path as <file>: <path>: <message>.
+  replay --config <file> --input <log>
+                         Decide every request of a recorded log (the
+                         decision log, or nginx; .gz too) as the policy
+                         would, enforcing it, at full speed: one JSON line
+                         per record on --output (default stdout).
+                         --format jsonl|nginx|auto, --summary (counts on
+                         stderr), --labels <file> (precision and recall).
   schema                 Print the JSON Schema of the policy file.
   version                Print the version.
   help                   Print this text.
 
 Options:
-  -c, --config <file>    The policy file (start, check).
+  -c, --config <file>    The policy file (start, check, replay).
   -h, --help             Print this text.
       --version          Print the version.
 
 Exit codes:
   0  success
-  1  failure: invalid or unreadable config, port in use, forced shutdown
+  1  failure: invalid or unreadable config or input, port in use, forced
+     shutdown
   2  usage error: unknown command or flag, missing argument
 
 Environment:
