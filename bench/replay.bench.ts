@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
 import { parseJsonlLine } from '../src/replay/jsonl-reader.ts';
-import { readLines } from '../src/replay/read-lines.ts';
+import { readLineBatches } from '../src/replay/read-lines.ts';
 import { runReplay } from '../src/replay/replay-runner.ts';
 import { machine, writeSection } from './lib/harness.ts';
 
@@ -136,12 +136,19 @@ async function generate(file: string, lines: number): Promise<void> {
 
 /** In the child: one replay of the first `limit` lines of `file`. Prints a RunResult as JSON. */
 async function runOne(file: string, limit: number): Promise<void> {
-  // A plain iterator, not a generator: another async layer would cost a promise per line.
-  const source = readLines(file)[Symbol.asyncIterator]();
+  // Batches of lines, cut at `limit`; a plain iterator, not a generator (no promise per line).
+  const source = readLineBatches(file)[Symbol.asyncIterator]();
   let n = 0;
-  const firstLines: AsyncIterable<string> = {
+  const firstLines: AsyncIterable<readonly string[]> = {
     [Symbol.asyncIterator]: () => ({
-      next: () => (n++ < limit ? source.next() : Promise.resolve({ value: undefined, done: true as const })),
+      next: async (): Promise<IteratorResult<readonly string[]>> => {
+        if (n >= limit) return { value: undefined, done: true };
+        const r = await source.next();
+        if (r.done === true) return r;
+        const take = Math.min(r.value.length, limit - n);
+        n += take;
+        return { value: take === r.value.length ? r.value : r.value.slice(0, take), done: false };
+      },
     }),
   };
   const rssQuarters: number[] = [];

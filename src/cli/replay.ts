@@ -12,7 +12,7 @@ import { loadPolicyFile } from '../policy/load-policy.ts';
 import { DETECT_LINES, detectFormat } from '../replay/detect-format.ts';
 import { parseJsonlLine } from '../replay/jsonl-reader.ts';
 import { parseNginxLine } from '../replay/nginx-reader.ts';
-import { readLines } from '../replay/read-lines.ts';
+import { readLineBatches, readLines } from '../replay/read-lines.ts';
 import type { ParsedLine } from '../replay/replay-record.ts';
 import { runReplay } from '../replay/replay-runner.ts';
 import { formatSummary } from '../replay/replay-summary.ts';
@@ -72,9 +72,9 @@ async function checkReadable(file: string, what: string): Promise<void> {
 }
 
 /** The first lines, looked at to pick the format, then put back in front of the rest. */
-async function detect(lines: AsyncIterable<string>): Promise<{ format: Exclude<Format, 'auto'>; lines: AsyncIterable<string> }> {
-  const iterator = lines[Symbol.asyncIterator]();
-  const head: string[] = [];
+async function detect(batches: AsyncIterable<readonly string[]>): Promise<{ format: Exclude<Format, 'auto'>; lines: AsyncIterable<readonly string[]> }> {
+  const iterator = batches[Symbol.asyncIterator]();
+  const head: (readonly string[])[] = [];
   let sample = 0;
   let done = false;
   while (sample < DETECT_LINES) {
@@ -84,12 +84,12 @@ async function detect(lines: AsyncIterable<string>): Promise<{ format: Exclude<F
       break;
     }
     head.push(r.value);
-    if (r.value.trim() !== '') sample++;
+    for (const line of r.value) if (line.trim() !== '') sample++;
   }
-  const format = detectFormat(head.filter((line) => line.trim() !== ''));
-  // A plain iterator rather than a generator around the rest: a generator layer costs a promise per line.
+  const format = detectFormat(head.flat().filter((line) => line.trim() !== '').slice(0, DETECT_LINES));
+  // A plain iterator rather than a generator around the rest: a generator layer costs a promise per batch.
   let k = 0;
-  const rest: AsyncIterator<string> = {
+  const rest: AsyncIterator<readonly string[]> = {
     next: () => (k < head.length ? Promise.resolve({ value: head[k++]!, done: false }) : done ? Promise.resolve({ value: undefined, done: true }) : iterator.next()),
     return: async () => (await iterator.return?.()) ?? { value: undefined, done: true },
   };
@@ -161,7 +161,7 @@ export const replayCommand: Command = async (args, io) => {
   await checkReadable(options.input, 'input file');
   if (options.labels !== undefined) await checkReadable(options.labels, 'labels file');
 
-  let lines = readLines(options.input);
+  let lines: AsyncIterable<readonly string[]> = readLineBatches(options.input);
   let format = options.format;
   if (format === 'auto') ({ format, lines } = await detect(lines));
   const output = options.output === '-' ? stdoutStream(io) : await openOutput(options.output);

@@ -23,8 +23,8 @@ import type { TopEntry } from './top-counter.ts';
 export interface ReplayOptions {
   /** The policy as loaded; replay enforces it whatever its monitor flags say (see as-enforced.ts). */
   readonly policy: PolicyDocument;
-  /** The input, one line each; blank lines are skipped and are not records. */
-  readonly lines: AsyncIterable<string> | Iterable<string>;
+  /** The input, one line each or in batches (`readLineBatches`); blank lines are skipped and are not records. */
+  readonly lines: AsyncIterable<string | readonly string[]> | Iterable<string>;
   /** Turns a line into a record or an error (jsonl-reader.ts, nginx-reader.ts). */
   readonly parse: (line: string) => ParsedLine;
   /** Where the output lines go. Not ended: the caller owns it. */
@@ -123,56 +123,63 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayStats> {
   let firstError: { i: number; error: string } | null = null;
   let monitoredCount = 0;
 
-  for await (const line of options.lines) {
-    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
+  /** Decides one non-blank line and returns its output line. Synchronous: replay's store is memory. */
+  const decideLine = (line: string, malicious: boolean | null): string => {
     const i = records++;
-    const malicious = labels === null ? null : await labels.next(i);
+    if (onProgress !== undefined && records % PROGRESS_EVERY === 0) onProgress(records);
     const parsed = parse(line);
     if (!parsed.ok) {
       errors++;
       firstError ??= { i, error: parsed.error };
-      const waiting = out.write('{"i":' + i + ',"error":' + JSON.stringify(parsed.error) + '}\n');
-      if (waiting !== undefined) await waiting;
+      return '{"i":' + i + ',"error":' + JSON.stringify(parsed.error) + '}\n';
+    }
+    const record = parsed.record;
+    // The clock never goes back: a record older than the one before it (logs from several
+    // workers interleave by a few ms) is decided at the latest time seen.
+    clock.set(record.ts);
+    const decision = engine.evaluate(record);
+    if (decision instanceof Promise) throw new RampartError(ErrorCode.INTERNAL, 'replay needs a synchronous store');
+    const action = decision.action;
+    if (action === 'allow') {
+      if (record.status !== null) engine.observe(decision, record.status);
     } else {
-      const record = parsed.record;
-      // The clock never goes back: a record older than the one before it (logs from several
-      // workers interleave by a few ms) is decided at the latest time seen.
-      clock.set(record.ts);
-      const result = engine.evaluate(record);
-      const decision: Decision = result instanceof Promise ? await result : result;
-      const action = decision.action;
-      if (action === 'allow') {
-        if (record.status !== null) engine.observe(decision, record.status);
-      } else {
-        const ip = decision.context.clientIp;
-        topIps.add(ip);
-        topPrefixes.add(prefixOf(ip));
-      }
-      actions[action]++;
-      const rule = decision.rule;
-      let monitor = false;
-      if (rule !== null) {
-        rules.set(rule, (rules.get(rule) ?? 0) + 1);
-        monitor = monitored(rule);
-        if (monitor) monitoredCount++;
-      }
-      if (malicious !== null) {
-        const mitigated = action !== 'allow';
-        if (malicious && mitigated) score.tp++;
-        else if (malicious) score.fn++;
-        else if (mitigated) score.fp++;
-        else score.tn++;
-      }
-      // Rule names are [A-Za-z0-9_.-] (the schema says so): they need no escaping.
-      const waiting = out.write(
-        '{"i":' + i + ',"action":"' + action + '","rule":' + (rule === null ? 'null' : '"' + rule + '"') +
-          ',"reasons":' + (decision.reasons.length === 0 ? '[]' : JSON.stringify(decision.reasons)) +
-          ',"risk":' + decision.risk + (monitor ? ',"monitor":true}\n' : '}\n'),
-      );
-      // Awaiting only a real wait: an await per line would cost a microtask each.
+      const ip = decision.context.clientIp;
+      topIps.add(ip);
+      topPrefixes.add(prefixOf(ip));
+    }
+    actions[action]++;
+    const rule = decision.rule;
+    let monitor = false;
+    if (rule !== null) {
+      rules.set(rule, (rules.get(rule) ?? 0) + 1);
+      monitor = monitored(rule);
+      if (monitor) monitoredCount++;
+    }
+    if (malicious !== null) {
+      const mitigated = action !== 'allow';
+      if (malicious && mitigated) score.tp++;
+      else if (malicious) score.fn++;
+      else if (mitigated) score.fp++;
+      else score.tn++;
+    }
+    // Rule names are [A-Za-z0-9_.-] (the schema says so): they need no escaping.
+    return (
+      '{"i":' + i + ',"action":"' + action + '","rule":' + (rule === null ? 'null' : '"' + rule + '"') +
+      ',"reasons":' + (decision.reasons.length === 0 ? '[]' : JSON.stringify(decision.reasons)) +
+      ',"risk":' + decision.risk + (monitor ? ',"monitor":true}\n' : '}\n')
+    );
+  };
+
+  for await (const item of options.lines) {
+    // Readers hand out batches of lines (readLineBatches): a batch is decided without an await per
+    // line; only labels and a full output buffer are waited for.
+    const batch: readonly string[] = typeof item === 'string' ? [item] : item;
+    for (const line of batch) {
+      if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
+      const malicious = labels === null ? null : await labels.next(records);
+      const waiting = out.write(decideLine(line, malicious));
       if (waiting !== undefined) await waiting;
     }
-    if (onProgress !== undefined && records % PROGRESS_EVERY === 0) onProgress(records);
   }
   if (labels !== null) await labels.end(records);
   await out.flush();
