@@ -3,6 +3,11 @@
 //
 //   npm run bench:replay            (writes the "replay" section of BENCHMARKS.md)
 //   npm run bench:replay -- --quick (100k and 200k lines, prints only)
+//   node bench/replay.bench.ts --generate <file> <lines>   (only writes the log, for profiling by hand)
+//
+// Where the time goes (300k lines, this machine): reading 0.8 µs/line, parseJsonlLine 1.5 µs, the engine
+// with the shop policy and the runner ~6.6 µs, spread over route lookups, new keys in the store (insert
+// and sweep) and GC: no single hot spot.
 //
 // Each run is a fresh process (replay of the first 500,000 lines, then of all 1,000,000), so peak RSS
 // is the run's own; RSS is also sampled during the run to show memory stays flat as the log grows.
@@ -178,6 +183,12 @@ async function runOne(file: string, limit: number): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
+const generateAt = process.argv.indexOf('--generate');
+if (generateAt !== -1) {
+  // Writes the benchmark's log and exits: for profiling stages by hand.
+  await generate(process.argv[generateAt + 1]!, Number(process.argv[generateAt + 2]));
+  process.exit(0);
+}
 const childAt = process.argv.indexOf('--child');
 if (childAt !== -1) {
   await runOne(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]));
