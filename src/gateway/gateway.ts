@@ -217,6 +217,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   // Past this count Node's parser fails with HPE_HEADER_OVERFLOW, answered 431 by onClientError.
   server.maxHeadersCount = config.limits.max_headers;
+  // Every open connection costs memory and a descriptor: beyond the cap Node closes new ones at once.
+  server.maxConnections = config.limits.max_connections;
 
   const host = new GatewayHost(engine, pool, observers, config.tls === undefined ? 'http' : 'https', config, logger, t.upstream);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -176,6 +176,9 @@ const gateway = z
       .strictObject({
         max_header_bytes: z.number().int().min(1024).max(1_048_576).default(16_384).meta({ description: 'Largest request head; larger gets 431.' }),
         max_headers: z.number().int().min(8).max(1000).default(100).meta({ description: 'Most request header fields; more gets 431.' }),
+        max_connections: z.number().int().min(1).max(1_000_000).default(10_000).meta({
+          description: 'Most client connections open at once; further connections are closed on arrival (keep it under `ulimit -n`).',
+        }),
         max_body_bytes: z.number().int().min(1024).max(104_857_600).default(1_048_576).meta({
           description: 'Largest body read into memory when a rule needs a body field; larger gets 413. Other bodies stream and are not limited here.',
         }),
