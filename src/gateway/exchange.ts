@@ -40,6 +40,8 @@ export interface ExchangeHost {
   readonly maxBodyBytes: number;
   /** `timeouts.upstream` in ms (0 = none): deadline for the upstream's head, queueing included, and the longest a client may stall a response. */
   readonly upstreamTimeoutMs: number;
+  readonly maxBufferedBytes: number;
+  bufferedBytes: number;
   /** True once shutdown has begun: responses close their connection. */
   readonly closing: boolean;
   trustedPeers(policy: CompiledPolicy): TrustedPeers;
@@ -133,6 +135,8 @@ class Exchange implements BodySink {
   resumeUpstream: (() => void) | null = null;
   drainHooked = false;
   timer: NodeJS.Timeout | null = null;
+  /** Bytes reserved against `maxBufferedBytes`, given back when the exchange ends. */
+  reserved = 0;
   clientGone = false;
   isClosed = false;
 
@@ -165,6 +169,12 @@ class Exchange implements BodySink {
 
     if (this.hasBody && host.engine.needsBody(request.method, url) && isJsonContentType(headers['content-type'])) {
       if (length !== undefined && Number(length) > host.maxBodyBytes) return this.refuse(413, 'payload_too_large');
+      // Reserve what the body may take (its declared length, or the per-body limit when chunked) against
+      // the budget for all buffered bodies, so that many slow uploads at once cannot exhaust memory.
+      const reserve = length !== undefined ? Number(length) : host.maxBodyBytes;
+      if (host.bufferedBytes + reserve > host.maxBufferedBytes) return this.refuse(503, 'body_budget_exhausted');
+      host.bufferedBytes += reserve;
+      this.reserved = reserve;
       this.phase = Phase.READING;
       readJsonBody(req, host.maxBodyBytes, this);
       return;
@@ -371,6 +381,10 @@ class Exchange implements BodySink {
 
   closed(): void {
     this.clearTimer();
+    if (this.reserved > 0) {
+      this.host.bufferedBytes -= this.reserved;
+      this.reserved = 0;
+    }
     this.isClosed = true;
     if (!this.res.writableFinished) {
       this.clientGone = true;

@@ -13,6 +13,7 @@ import type { RampartRequest } from '../engine/request-context.ts';
 export type GatewayReason =
   | 'too_many_headers'
   | 'payload_too_large'
+  | 'body_budget_exhausted'
   | 'bad_request'
   | 'upgrade_not_supported'
   | 'internal_error'

@@ -31,6 +31,10 @@ export class GatewayHost implements ExchangeHost {
   readonly maxBodyBytes: number;
   /** `timeouts.upstream` in ms: the deadline for the upstream's head (queueing included) and the longest a client may stall a response. */
   readonly upstreamTimeoutMs: number;
+  /** `limits.max_buffered_bytes`: memory all bodies read for body rules may hold at once. */
+  readonly maxBufferedBytes: number;
+  /** Bytes currently reserved by exchanges reading or holding a body. */
+  bufferedBytes = 0;
   readonly logger: Logger;
   closing = false;
   inFlight = 0;
@@ -49,6 +53,7 @@ export class GatewayHost implements ExchangeHost {
     this.maxHeaderFields = config.limits.max_headers;
     this.maxBodyBytes = config.limits.max_body_bytes;
     this.upstreamTimeoutMs = upstreamTimeoutMs;
+    this.maxBufferedBytes = config.limits.max_buffered_bytes;
     this.logger = logger;
   }
 

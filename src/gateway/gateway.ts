@@ -33,6 +33,9 @@
  *   within `timeouts.request` (only while no response has started); the connection is closed.
  * - 413 `payload_too_large`: on a route whose rules read a JSON body field, a body over
  *   `limits.max_body_bytes` (declared: answered before reading; chunked: when it grows past).
+ * - 503 `unavailable`: a body rule needs this request's body and reading it would pass
+ *   `limits.max_buffered_bytes`, the budget for bodies held at once (each reserves its declared
+ *   length, or `max_body_bytes` when chunked, until its exchange ends).
  * - 431 `request_header_fields_too_large`: the head is over `limits.max_header_bytes` or has more than
  *   `limits.max_headers` fields.
  * - 500 `internal`: the engine threw (a bug; the engine reports its own failures as decisions).

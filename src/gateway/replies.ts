@@ -5,7 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 
 /** Statuses the gateway produces on its own (refusals by a rule come from `refusalFor`). */
-export type GatewayStatus = 400 | 408 | 413 | 431 | 500 | 501 | 502 | 504;
+export type GatewayStatus = 400 | 408 | 413 | 431 | 500 | 501 | 502 | 503 | 504;
 
 const BODIES: Readonly<Record<GatewayStatus, string>> = {
   400: '{"error":"bad_request"}',
@@ -15,6 +15,7 @@ const BODIES: Readonly<Record<GatewayStatus, string>> = {
   500: '{"error":"internal"}',
   501: '{"error":"not_implemented"}',
   502: '{"error":"bad_gateway"}',
+  503: '{"error":"unavailable"}',
   504: '{"error":"gateway_timeout"}',
 };
 

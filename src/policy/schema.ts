@@ -176,6 +176,9 @@ const gateway = z
       .strictObject({
         max_header_bytes: z.number().int().min(1024).max(1_048_576).default(16_384).meta({ description: 'Largest request head; larger gets 431.' }),
         max_headers: z.number().int().min(8).max(1000).default(100).meta({ description: 'Most request header fields; more gets 431.' }),
+        max_buffered_bytes: z.number().int().min(1_048_576).max(17_179_869_184).default(67_108_864).meta({
+          description: 'Most memory held by bodies read for body rules, over all requests at once; a request that would pass it gets 503. Default 64 MiB.',
+        }),
         max_connections: z.number().int().min(1).max(1_000_000).default(10_000).meta({
           description: 'Most client connections open at once; further connections are closed on arrival (keep it under `ulimit -n`).',
         }),
