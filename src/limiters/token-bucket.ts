@@ -30,6 +30,15 @@ import type { Algorithm, LimiterState, LimitSpec, Verdict } from './types.ts';
  * const spec = limitSpec({ limit: 10, windowMs: 1_000, burst: 20 }); // 10/s sustained, bursts of 20
  * tokenBucket.consume(newState(), Date.now(), 1, spec, newVerdict());
  */
+/** Ticks missing from the bucket at `now`: the stored debt less what refilled since the last update (never below 0). */
+function owedAt(state: LimiterState, now: number, windowMs: number, limit: number): number {
+  // Rounding recovers the exact tick count from the token count stored in `a`.
+  const owed = Math.round(state.a * windowMs);
+  if (now <= state.b) return owed;
+  const left = owed - (now - state.b) * limit;
+  return left < 0 ? 0 : left;
+}
+
 export const tokenBucket: Algorithm = {
   name: 'token-bucket',
 
@@ -37,14 +46,8 @@ export const tokenBucket: Algorithm = {
     const windowMs = spec.windowMs;
     const limit = spec.limit;
     const capacity = spec.burst * windowMs;
-    let updated = state.b;
-    // Rounding recovers the exact tick count from the token count stored in `a`.
-    let owed = Math.round(state.a * windowMs);
-    if (now > updated) {
-      owed -= (now - updated) * limit;
-      if (owed < 0) owed = 0;
-      updated = now;
-    }
+    const updated = now > state.b ? now : state.b;
+    let owed = owedAt(state, now, windowMs, limit);
     const need = (cost > 0 ? cost : 1) * windowMs;
     const allowed = owed + need <= capacity;
     if (allowed && cost > 0) {
@@ -58,13 +61,8 @@ export const tokenBucket: Algorithm = {
   refund(state: LimiterState, now: number, cost: number, consumedAt: number, spec: LimitSpec): void {
     const windowMs = spec.windowMs;
     const limit = spec.limit;
-    let updated = state.b;
-    let owed = Math.round(state.a * windowMs);
-    if (now > updated) {
-      owed -= (now - updated) * limit;
-      if (owed < 0) owed = 0;
-      updated = now;
-    }
+    const updated = now > state.b ? now : state.b;
+    let owed = owedAt(state, now, windowMs, limit);
     // The units have been refilling since they were taken (at most `limit` ticks per ms, oldest first),
     // so at least this much of them is still missing and can be given back without double-counting.
     const since = updated > consumedAt ? updated - consumedAt : 0;
