@@ -2,6 +2,7 @@
 // command prints, on which stream, and with which exit code; and that mistakes give one line, never a
 // stack trace.
 import assert from 'node:assert/strict';
+import { runBinary } from './support/run-binary.ts';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,18 +29,8 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the binary to completion (killed after 20 s so a hang fails the test instead of blocking it). */
 function rampart(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const { RAMPART_DEBUG: _ignored, ...inherited } = process.env;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env }, timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBinary(args, { env });
 }
 
 function file(name: string, text: string): string {

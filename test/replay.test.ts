@@ -2,7 +2,7 @@
 // decisions (the same policy and traffic decide the same through the gateway, live, and through
 // replay); then the command line: usage errors, unreadable files, the summary and labels.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runBinary } from './support/run-binary.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -168,16 +168,7 @@ describe('rampart replay', { timeout: 60_000 }, () => {
   });
 
   it('reads stdin and writes stdout as a child process', async () => {
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'rampart.js'), 'replay', '--config', POLICY, '--input', '-'], { cwd: ROOT, timeout: 20_000 });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(`${jsonl}\n`);
-    });
+    const run = await runBinary(['replay', '--config', POLICY, '--input', '-'], { stdin: `${jsonl}\n` });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '');
     assert.deepEqual(lines(run.stdout).map((o) => o['action']), ['deny', 'allow', 'deny', 'allow']);
