@@ -86,6 +86,16 @@ describe('readLines', () => {
     assert.deepEqual(await collect(linesOf(chunks(bytes.subarray(0, 4), bytes.subarray(4, 11), bytes.subarray(11)))), ['café', 'naïve']);
   });
 
+  it('decodes a UTF-8 character that straddles a 64 KiB decode slice inside one large chunk', async () => {
+    // Read chunks are decoded in 64 KiB slices (V8's large strings are slow to make); every offset
+    // of a 3-byte character around the slice edge must still come out whole.
+    for (const shift of [0, 1, 2]) {
+      const head = 'a'.repeat(65_536 - 1 - shift);
+      const text = `${head}€b\n${'c'.repeat(150_000)}é\nlast`;
+      assert.deepEqual(await collect(linesOf(chunks(Buffer.from(text, 'utf8')))), [`${head}€b`, `${'c'.repeat(150_000)}é`, 'last']);
+    }
+  });
+
   it('drops a byte-order mark at the start of the input', async () => {
     assert.deepEqual(await collect(linesOf(chunks('\ufeff{"a":1}\n'))), ['{"a":1}']);
   });

@@ -132,47 +132,67 @@ function gunzip(head: Buffer, iterator: AsyncIterator<Uint8Array | string>): Asy
 // pipeline wants a callback; the error itself surfaces through the iterated stream.
 function noop(): void {}
 
+// V8 puts a string of 128 KiB or more in large-object space, and making one costs ~25× more per byte
+// than a smaller one (measured: 87 MB decoded in 256 KiB pieces 265 ms, in 64 KiB pieces 10 ms). So a
+// read chunk is decoded in slices below that size.
+const DECODE_SLICE = 64 * 1024;
+
 async function* split(bytes: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
-  let pending = '';
-  // Once a line is past the limit, the rest of it is dropped until its `\n`.
-  let cut = false;
-  let first = true;
+  const state: SplitState = { pending: '', cut: false, first: true };
   for await (const chunk of bytes) {
-    let text = decoder.write(chunk);
-    if (first && text.length > 0) {
-      first = false;
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
     const batch: string[] = [];
-    let start = 0;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      if (cut) {
-        batch.push(pending);
-        cut = false;
-      } else if (pending.length === 0) {
-        batch.push(nl - start > MAX_LINE_LENGTH ? truncate(text.slice(start, nl)) : withoutCr(text, start, nl));
-      } else {
-        const line = pending + text.slice(start, nl);
-        batch.push(line.length > MAX_LINE_LENGTH ? truncate(line) : stripCr(line));
-      }
-      pending = '';
-      start = nl + 1;
-      nl = text.indexOf('\n', start);
-    }
-    if (!cut && start < text.length) {
-      pending = start === 0 ? pending + text : pending + text.slice(start);
-      if (pending.length > MAX_LINE_LENGTH) {
-        pending = truncate(pending);
-        cut = true;
-      }
+    for (let at = 0; at < chunk.length; at += DECODE_SLICE) {
+      splitText(decoder.write(at === 0 && chunk.length <= DECODE_SLICE ? chunk : chunk.subarray(at, at + DECODE_SLICE)), state, batch);
     }
     if (batch.length > 0) yield batch;
   }
-  pending += decoder.end();
-  if (cut) yield [pending];
+  const pending = state.pending + decoder.end();
+  if (state.cut) yield [pending];
   else if (pending.length > 0) yield [pending.length > MAX_LINE_LENGTH ? truncate(pending) : stripCr(pending)];
+}
+
+interface SplitState {
+  /** The start of a line whose `\n` has not come yet. */
+  pending: string;
+  /** Once a line is past the limit, the rest of it is dropped until its `\n`. */
+  cut: boolean;
+  first: boolean;
+}
+
+/** Appends the lines `text` completes to `batch`, keeping an unfinished last line in `state`. */
+function splitText(text: string, state: SplitState, batch: string[]): void {
+  if (state.first && text.length > 0) {
+    state.first = false;
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  }
+  let pending = state.pending;
+  let cut = state.cut;
+  let start = 0;
+  let nl = text.indexOf('\n');
+  while (nl !== -1) {
+    if (cut) {
+      batch.push(pending);
+      cut = false;
+    } else if (pending.length === 0) {
+      batch.push(nl - start > MAX_LINE_LENGTH ? truncate(text.slice(start, nl)) : withoutCr(text, start, nl));
+    } else {
+      const line = pending + text.slice(start, nl);
+      batch.push(line.length > MAX_LINE_LENGTH ? truncate(line) : stripCr(line));
+    }
+    pending = '';
+    start = nl + 1;
+    nl = text.indexOf('\n', start);
+  }
+  if (!cut && start < text.length) {
+    pending = start === 0 ? pending + text : pending + text.slice(start);
+    if (pending.length > MAX_LINE_LENGTH) {
+      pending = truncate(pending);
+      cut = true;
+    }
+  }
+  state.pending = pending;
+  state.cut = cut;
 }
 
 function withoutCr(text: string, start: number, end: number): string {
