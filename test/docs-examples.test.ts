@@ -98,7 +98,7 @@ async function load(example: Example): Promise<Error | null> {
   }
 }
 
-for (const file of ['config.md', 'errors.md']) {
+for (const file of ['config.md', 'errors.md', 'detection.md']) {
   const markdown = readFileSync(new URL(`../docs/${file}`, import.meta.url), 'utf8');
   const examples = examplesOf(file, markdown);
 

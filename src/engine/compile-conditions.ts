@@ -110,6 +110,17 @@ function compileOne(c: ConditionInput, path: string, cx: CompileConditionsContex
     }
     return (ctx) => ctx.finding(name) !== null;
   }
+  if ('client' in c) {
+    const name = c.client;
+    if (!cx.policy.clients.some((d) => d.name === name)) {
+      const declared = cx.policy.clients.map((d) => d.name);
+      cx.issues.push({ path: `${path}.client`, message: `no client \`${name}\` is declared under \`clients\`${declared.length > 0 ? `; declared: ${declared.join(', ')}` : ''}` });
+    }
+    return (ctx) => {
+      const client = ctx.client();
+      return client !== null && client.missing === null && client.name === name;
+    };
+  }
   if ('any' in c) {
     const parts = c.any.map((x, i) => compileOne(x, `${path}.any[${i}]`, cx));
     return (ctx) => parts.some((p) => p(ctx));

@@ -57,6 +57,8 @@ function compilePart(part: string, policy: PolicyDocument): PartFunction {
       return () => '*';
     case 'method':
       return (ctx) => ctx.method;
+    case 'fingerprint':
+      return (ctx) => ctx.fingerprint();
   }
   const colon = part.indexOf(':');
   const kind = part.slice(0, colon);

@@ -14,6 +14,7 @@ import { invalidConfig } from '../policy/load-policy.ts';
 import { createRouteMatcher } from '../policy/route-matcher.ts';
 import { parseRouteTemplate } from '../policy/route-template.ts';
 import type { PolicyDocument, RuleDocument } from '../policy/schema.ts';
+import { compileClients } from '../signals/clients/first-party-clients.ts';
 import type { Signal } from '../signals/types.ts';
 import type { LimitTable } from '../stores/types.ts';
 import { compileConditions, pushIssues } from './compile-conditions.ts';
@@ -180,7 +181,7 @@ function compileSignals(policy: PolicyDocument, available: readonly Signal[], is
     if (setting === false) byName.delete(name);
     else byName.get(name)!.weight = setting.weight;
   }
-  return { byName, all: [...byName.values()] };
+  return { byName, all: [...byName.values()], clients: compileClients(policy.clients, 'clients', issues) };
 }
 
 /** Entries per method before the cache is emptied and starts over. */

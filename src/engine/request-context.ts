@@ -3,7 +3,11 @@
  * engine derives from it (client IP, canonical path) and lazily computed parts (query, signals, risk).
  */
 import { ErrorCode, RampartError } from '../errors.ts';
+import type { ClientMatch, ClientMatcher } from '../signals/clients/first-party-clients.ts';
+import { headerFingerprint } from '../signals/fingerprint/header-fingerprint.ts';
 import type { Finding, Signal } from '../signals/types.ts';
+import { classifyUserAgent } from '../signals/user-agent/classify-user-agent.ts';
+import type { UserAgentClass } from '../signals/user-agent/classify-user-agent.ts';
 
 /** Header values as node:http gives them: lower-case names, repeated headers as arrays. */
 export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -31,6 +35,8 @@ export interface RampartRequest {
 export interface SignalSet {
   readonly byName: ReadonlyMap<string, { signal: Signal; weight: number }>;
   readonly all: readonly { signal: Signal; weight: number }[];
+  /** Recognises the first-party clients the policy declares (`clients:`). */
+  readonly clients: ClientMatcher;
 }
 
 const NOT_COMPUTED = Symbol('not computed');
@@ -53,6 +59,9 @@ export class RequestContext {
   #query: URLSearchParams | null = null;
   #findings: Map<string, Finding | null> | null = null;
   #risk: number | typeof NOT_COMPUTED = NOT_COMPUTED;
+  #userAgent: UserAgentClass | null = null;
+  #client: ClientMatch | null | typeof NOT_COMPUTED = NOT_COMPUTED;
+  #fingerprint: string | null = null;
 
   constructor(request: RampartRequest, method: string, path: string, clientIp: string, now: number, signals: SignalSet) {
     this.request = request;
@@ -93,6 +102,22 @@ export class RequestContext {
     if (typeof v === 'string') return v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH) : v;
     if (typeof v === 'number' || typeof v === 'boolean') return String(v);
     return undefined;
+  }
+
+  /** What the user agent claims to be (browser, HTTP client, bot…), computed on first use. */
+  userAgent(): UserAgentClass {
+    return (this.#userAgent ??= classifyUserAgent(this.header('user-agent')));
+  }
+
+  /** The declared first-party client this request claims to be (`clients:` in the policy), or null. */
+  client(): ClientMatch | null {
+    if (this.#client === NOT_COMPUTED) this.#client = this.#signals.clients(this.header('user-agent'), this.request.headers);
+    return this.#client;
+  }
+
+  /** The header fingerprint (src/signals/fingerprint/header-fingerprint.ts), computed on first use. */
+  fingerprint(): string {
+    return (this.#fingerprint ??= headerFingerprint(this.method, this.request.headers));
   }
 
   /** The finding of a named signal, computed on first use. Null when it did not fire or is not enabled. */

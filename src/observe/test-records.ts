@@ -2,6 +2,7 @@
  * Test helper (tests only): request records as the gateway reports them, with a real
  * RequestContext, for the decision log and metrics tests.
  */
+import { NO_CLIENTS } from '../signals/clients/first-party-clients.ts';
 import type { Decision } from '../engine/decision.ts';
 import { RequestContext } from '../engine/request-context.ts';
 import type { RampartRequest } from '../engine/request-context.ts';
@@ -24,7 +25,7 @@ export interface RecordParts {
  */
 export function makeRecord(parts: RecordParts = {}): RequestRecord {
   const request: RampartRequest = { method: 'POST', url: '/api/auth/login', headers: { 'user-agent': 'curl/8.5', accept: 'application/json' }, ip: '10.0.0.1', ...parts.request };
-  const context = new RequestContext(request, request.method.toUpperCase(), request.url.split('?')[0]!, parts.clientIp ?? '203.0.113.7', T0, { byName: new Map(), all: [] });
+  const context = new RequestContext(request, request.method.toUpperCase(), request.url.split('?')[0]!, parts.clientIp ?? '203.0.113.7', T0, { byName: new Map(), all: [], clients: NO_CLIENTS });
   const action = parts.decision?.action ?? 'allow';
   const decision: Decision = {
     action,

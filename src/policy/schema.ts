@@ -52,11 +52,12 @@ export type ConditionInput =
   | { present: 'api_key' | 'user' }
   | { risk: { gte?: number | undefined; lt?: number | undefined } }
   | { signal: string }
+  | { client: string }
   | { any: ConditionInput[] }
   | { all: ConditionInput[] }
   | { not: ConditionInput };
 
-const CONDITION_KINDS = ['ip', 'method', 'header', 'query', 'body', 'present', 'risk', 'signal', 'any', 'all', 'not'] as const;
+const CONDITION_KINDS = ['ip', 'method', 'header', 'query', 'body', 'present', 'risk', 'signal', 'client', 'any', 'all', 'not'] as const;
 
 const condition: z.ZodType<ConditionInput> = z.lazy(() =>
   z
@@ -75,6 +76,7 @@ const condition: z.ZodType<ConditionInput> = z.lazy(() =>
         .optional()
         .meta({ description: 'The request\'s risk score (0–100) is `>= gte` and `< lt`.' }),
       signal: z.string().min(1).optional().meta({ description: 'The named signal reported a finding for this request.' }),
+      client: z.string().min(1).optional().meta({ description: 'The request comes from this first-party client (declared under `clients`): its user agent matches and it sends the declared headers.' }),
       any: z.array(condition).min(1).optional().meta({ description: 'At least one of these conditions holds.' }),
       all: z.array(condition).min(1).optional().meta({ description: 'All of these conditions hold.' }),
       not: condition.optional().meta({ description: 'This condition does not hold.' }),
@@ -85,13 +87,27 @@ const condition: z.ZodType<ConditionInput> = z.lazy(() =>
     .meta({ minProperties: 1, maxProperties: 1 }),
 ) as z.ZodType<ConditionInput>;
 
-const KEY_PATTERN = '^(ip|ip_prefix|api_key|user|route|global|method|(header|query|body):.+)$';
+const KEY_PATTERN = '^(ip|ip_prefix|api_key|user|route|global|method|fingerprint|(header|query|body):.+)$';
 const keyPart = z
   .string()
   .regex(new RegExp(KEY_PATTERN), {
-    error: 'expected ip, ip_prefix, api_key, user, route, global, method, header:<name>, query:<name> or body:<field>',
+    error: 'expected ip, ip_prefix, api_key, user, route, global, method, fingerprint, header:<name>, query:<name> or body:<field>',
   })
-  .meta({ description: 'One identity: `ip`, `ip_prefix`, `api_key`, `user`, `route`, `global`, `method`, `header:<name>`, `query:<name>`, `body:<field>`.' });
+  .meta({
+    description:
+      'One identity: `ip`, `ip_prefix`, `api_key`, `user`, `route`, `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`.',
+  });
+
+const clientDeclaration = z.strictObject({
+  name: z
+    .string({ error: 'every client needs a name' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'a client name is 1–64 letters, digits, `-`, `_` or `.`' })
+    .meta({ description: 'Name used by `client:` conditions and in logs.' }),
+  user_agent: z.string({ error: 'a client needs `user_agent`: a regular expression its User-Agent matches, e.g. `^ShopApp/`' }).min(1).meta({
+    description: 'JavaScript regular expression the client\'s User-Agent matches.',
+  }),
+  headers: z.array(z.string().min(1)).optional().meta({ description: 'Headers this client always sends; a request claiming the client without one is flagged `client.impostor`.' }),
+});
 
 const limit = z.strictObject({
   rate: rate,
@@ -271,6 +287,9 @@ export const policySchema = z
       .record(z.string(), z.union([z.strictObject({ weight: z.number().min(0).max(100) }), z.literal(false)]))
       .default({})
       .meta({ description: 'Per-signal risk weight overrides (0–100), or `false` to turn a signal off.' }),
+    clients: z.array(clientDeclaration, { error: 'expected a list of clients like `- { name: shop-app, user_agent: "^ShopApp/" }`' }).default([]).meta({
+      description: 'Your own clients (mobile app, partner integration): recognised by user agent and headers, so detection does not flag them.',
+    }),
     rules: z.array(rule, { error: 'expected a list of rules' }).default([]),
     gateway: gateway.optional(),
     admin,
