@@ -15,6 +15,8 @@ import { createRouteMatcher } from '../policy/route-matcher.ts';
 import { parseRouteTemplate } from '../policy/route-template.ts';
 import type { PolicyDocument, RuleDocument } from '../policy/schema.ts';
 import { compileClients } from '../signals/clients/first-party-clients.ts';
+import { compileTraps } from '../signals/traps/compile-traps.ts';
+import type { CompiledTraps } from '../signals/traps/compile-traps.ts';
 import type { Signal } from '../signals/types.ts';
 import type { LimitTable } from '../stores/types.ts';
 import { compileConditions, pushIssues } from './compile-conditions.ts';
@@ -61,6 +63,8 @@ export interface CompiledRoute {
 export interface RouteLookup {
   readonly path: string;
   readonly ids: readonly number[];
+  /** The path is a honeypot route (`traps.routes`). */
+  readonly trap: boolean;
 }
 
 export interface CompiledPolicy {
@@ -73,6 +77,8 @@ export interface CompiledPolicy {
   readonly canonicalize: (url: string) => string;
   readonly clientIp: (peer: string, headers: RequestHeaders) => string;
   readonly signals: SignalSet;
+  /** Honeypot routes and bans; null when the policy has no `traps`. */
+  readonly traps: CompiledTraps | null;
   readonly headersMode: PolicyDocument['responses']['rate_limit_headers'];
   /** True when any rule reads the body; front doors skip parsing otherwise. */
   readonly anyNeedsBody: boolean;
@@ -184,6 +190,8 @@ function compileSignals(policy: PolicyDocument, available: readonly Signal[], is
   return { byName, all: [...byName.values()], clients: compileClients(policy.clients, 'clients', issues) };
 }
 
+const noTrap = (): boolean => false;
+
 /** Entries per method before the cache is emptied and starts over. */
 const LOOKUP_CACHE_LIMIT = 4096;
 
@@ -193,7 +201,11 @@ const LOOKUP_CACHE_LIMIT = 4096;
  * it is emptied (a flood of distinct URLs costs one extra Map.set per request, never memory). A reload
  * compiles a new policy and so starts a new cache.
  */
-function createLookupCache(canonicalize: (url: string) => string, match: (method: string, path: string) => readonly number[]): (method: string, url: string) => RouteLookup {
+function createLookupCache(
+  canonicalize: (url: string) => string,
+  match: (method: string, path: string) => readonly number[],
+  trap: (method: string, path: string) => boolean,
+): (method: string, url: string) => RouteLookup {
   const byMethod = new Map<string, Map<string, RouteLookup>>();
   let methodCount = 0;
   return (method, url) => {
@@ -202,7 +214,7 @@ function createLookupCache(canonicalize: (url: string) => string, match: (method
       // Methods are attacker-chosen strings too: bound the number of per-method maps.
       if (methodCount >= 32) {
         const path = canonicalize(url);
-        return { path, ids: match(method, path) };
+        return { path, ids: match(method, path), trap: trap(method, path) };
       }
       cache = new Map();
       byMethod.set(method, cache);
@@ -211,7 +223,7 @@ function createLookupCache(canonicalize: (url: string) => string, match: (method
     const hit = cache.get(url);
     if (hit !== undefined) return hit;
     const path = canonicalize(url);
-    const entry: RouteLookup = { path, ids: match(method, path) };
+    const entry: RouteLookup = { path, ids: match(method, path), trap: trap(method, path) };
     if (cache.size >= LOOKUP_CACHE_LIMIT) cache.clear();
     cache.set(url, entry);
     return entry;
@@ -252,6 +264,7 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
     });
   });
 
+  const traps = compileTraps(policy, canonicalOptions, issues);
   let clientIp: CompiledPolicy['clientIp'] = (peer) => peer;
   try {
     clientIp = createClientIpResolver({ trustedProxies: policy.client_ip.trusted_proxies, header: policy.client_ip.header, label: 'client_ip.trusted_proxies' });
@@ -264,13 +277,14 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
   // The matcher works on route ids; several routes of one rule may match, the engine dedupes by rule.
   return {
     document: policy,
-    lookup: createLookupCache(canonicalize, matcher.match),
+    lookup: createLookupCache(canonicalize, matcher.match, traps === null ? noTrap : traps.matches),
     rules,
     routes,
     match: (method, path) => matcher.match(method, path),
     canonicalize,
     clientIp,
     signals: signalSet,
+    traps,
     headersMode: policy.responses.rate_limit_headers,
     anyNeedsBody: rules.some((r) => r.needsBody),
     observesResponses: signalSet.all.some((s) => s.signal.observe !== undefined),

@@ -43,6 +43,7 @@ const STATUS: Readonly<Record<Action, number>> = { allow: 0, deny: 403, throttle
 const MISSING_KEY = '\u0000missing';
 
 const NO_PENDING: readonly PendingCount[] = Object.freeze([]) as readonly PendingCount[];
+const NO_ROUTES: readonly number[] = Object.freeze([]) as readonly number[];
 
 /** Collects what fired while one request is evaluated; created only when something fires. */
 class Verdicts {
@@ -59,11 +60,13 @@ class Verdicts {
       this.intended = action;
       this.intendedRule = rule;
     }
+    // One reason per cause: a trap bans by IP and by fingerprint, and both calls say the same thing.
+    const repeated = this.reasons.includes(reason);
     if (rule.monitor) {
-      this.reasons.push(reason, rule.reasonMonitor);
+      if (!repeated) this.reasons.push(reason, rule.reasonMonitor);
       return;
     }
-    this.reasons.push(reason);
+    if (!repeated) this.reasons.push(reason);
     if (severity > ACTION_SEVERITY[this.action]) {
       this.action = action;
       this.rule = rule;
@@ -139,12 +142,14 @@ export class Engine {
       const lookup = policy.lookup(method, request.url);
       ctx = new RequestContext(request, method, lookup.path, policy.clientIp(request.ip, request.headers), now, policy.signals);
       const routeIds = lookup.ids;
-      if (routeIds.length === 0) return new EngineDecision('allow', 'allow', null, NO_REASONS, 0, 0, null, ctx, NO_PENDING, null);
+      const traps = policy.traps;
+      if (routeIds.length === 0 && traps === null) return new EngineDecision('allow', 'allow', null, NO_REASONS, 0, 0, null, ctx, NO_PENDING, null);
 
       let verdicts: Verdicts | null = null;
-      let calls: EngineCall[] | null = null;
+      // Bans from honeypot routes join the request's one store call; a hit skips the rules (it is refused anyway).
+      let calls: EngineCall[] | null = traps === null ? null : traps.calls(ctx, lookup.trap, null);
       let last = -1;
-      for (const id of routeIds) {
+      for (const id of lookup.trap ? NO_ROUTES : routeIds) {
         const route = policy.routes[id]!;
         if (route.rule === last) continue; // several templates of one rule matched
         last = route.rule;

@@ -290,6 +290,19 @@ export const policySchema = z
     clients: z.array(clientDeclaration, { error: 'expected a list of clients like `- { name: shop-app, user_agent: "^ShopApp/" }`' }).default([]).meta({
       description: 'Your own clients (mobile app, partner integration): recognised by user agent and headers, so detection does not flag them.',
     }),
+    traps: z
+      .strictObject({
+        routes: z
+          .array(z.string().min(1), { error: 'expected a list of routes like `/.env` or `GET /api/v0/admin/**`' })
+          .meta({ description: 'Honeypot routes no legitimate client calls (route templates, as in `match`).' }),
+        ban: duration.default('1h').meta({ description: 'How long a client that hits a trap is refused everywhere. Default 1h.' }),
+        fingerprint: z.boolean().default(true).meta({
+          description: 'Also ban the header fingerprint of a client that is not a browser, so a script rotating IPs stays banned. Default true.',
+        }),
+        monitor: z.boolean().default(false).meta({ description: 'Record trap hits and bans, refuse nothing.' }),
+      })
+      .optional()
+      .meta({ description: 'Honeypot routes: a hit is refused (403) and bans the client for `ban`, across instances sharing the store.' }),
     rules: z.array(rule, { error: 'expected a list of rules' }).default([]),
     gateway: gateway.optional(),
     admin,
