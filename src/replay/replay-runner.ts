@@ -6,6 +6,8 @@
  * No I/O of its own: lines come in, output lines go to the Writable it is given, with backpressure,
  * so memory stays flat whatever the size of the log.
  */
+import { builtinSignalsWith } from '../signals/registry.ts';
+import { offlineBotVerifier } from '../signals/verified-bots/bot-verifier.ts';
 import type { Writable } from 'node:stream';
 import { createEngine } from '../engine/engine.ts';
 import { VirtualClock } from '../engine/clock.ts';
@@ -106,7 +108,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayStats> {
     options.notice?.(`replay uses the memory store with the log's timestamps as the clock, not the policy's state.${ignoredStores.join(', state.')} (never a production store)`);
   }
   const clock = new VirtualClock();
-  const engine = createEngine({ policy, clock, logger: options.logger ?? silentLogger });
+  // Replay contacts nothing: crawler claims are not checked by DNS (bot.verified and bot.fake stay silent).
+  const engine = createEngine({ policy, clock, logger: options.logger ?? silentLogger, signals: builtinSignalsWith({ botVerifier: offlineBotVerifier }) });
   const prefixOf = createIpPrefixKey({ v4Bits: policy.client_ip.ipv4_prefix, v6Bits: policy.client_ip.ipv6_prefix });
   const parse = options.parse;
   const onProgress = options.onProgress;

@@ -5,19 +5,47 @@ import { browserMismatch, headerOrder } from './headers/browser-consistency.ts';
 import { noAccept, noUserAgent } from './headers/missing-headers.ts';
 import type { Signal } from './types.ts';
 import { clientImpostor, uaBot, uaHeadless, uaHttpClient, uaScanner } from './user-agent/user-agent-signals.ts';
+import { createBotVerifier } from './verified-bots/bot-verifier.ts';
+import type { BotVerifier } from './verified-bots/bot-verifier.ts';
+import { createVerifiedBotSignals } from './verified-bots/verified-bot-signals.ts';
 
-/** The signals every engine has unless told otherwise. Default weights are listed in docs/detection.md. */
-export const builtinSignals: readonly Signal[] = [
-  noUserAgent,
-  noAccept,
-  uaBot,
-  uaScanner,
-  uaHeadless,
-  uaHttpClient,
-  clientImpostor,
-  browserMismatch,
-  headerOrder,
-];
+export interface BuiltinSignalOptions {
+  /** Checks crawlers' addresses by DNS. Default: one verifier per process on the system resolver. */
+  botVerifier?: BotVerifier;
+}
+
+let defaultVerifier: BotVerifier | null = null;
+
+/** A verifier that starts no lookup until the first request needs one. */
+const lazyDefaultVerifier: BotVerifier = {
+  status: (crawler, ip) => (defaultVerifier ??= createBotVerifier()).status(crawler, ip),
+  stats: () => defaultVerifier?.stats() ?? { cached: 0, inFlight: 0, lookups: 0 },
+};
+
+/**
+ * The built-in signals, with a chosen crawler verifier (replay passes `offlineBotVerifier`).
+ * Default weights are listed in docs/detection.md.
+ *
+ * @example
+ * createEngine({ policy, signals: builtinSignalsWith({ botVerifier: offlineBotVerifier }) });
+ */
+export function builtinSignalsWith(options: BuiltinSignalOptions = {}): readonly Signal[] {
+  return [
+    noUserAgent,
+    noAccept,
+    uaBot,
+    uaScanner,
+    uaHeadless,
+    uaHttpClient,
+    clientImpostor,
+    browserMismatch,
+    headerOrder,
+    ...createVerifiedBotSignals(options.botVerifier ?? lazyDefaultVerifier),
+  ];
+}
+
+/** The signals every engine has unless told otherwise. */
+export const builtinSignals: readonly Signal[] = builtinSignalsWith();
 
 /** Indexes signals by name; a later signal with the same name replaces an earlier one. */
 export function indexSignals(signals: readonly Signal[]): ReadonlyMap<string, Signal> {

@@ -24,7 +24,16 @@ function kindSignal(name: string, weight: number, kind: UserAgentKind, describe:
 }
 
 /** A self-declared bot or crawler (isbot's list), with its category: search, ai, seo, social, monitor, feed, archiver, crawler. */
-export const uaBot = kindSignal('ua.bot', 40, 'bot', (ua) => `${ua.category!} bot: ${ua.product}`);
+export const uaBot: Signal = {
+  name: 'ua.bot',
+  weight: 40,
+  detect: (ctx) => {
+    const ua = thirdParty(ctx);
+    if (ua === null || ua.kind !== 'bot') return null;
+    // A crawler whose address checks out by DNS is who it says it is: no risk from its user agent.
+    return ctx.finding('bot.verified') !== null ? null : `${ua.category!} bot: ${ua.product}`;
+  },
+};
 
 /** A vulnerability scanner or password cracker that names itself (sqlmap, nikto, nuclei, hydra…). */
 export const uaScanner = kindSignal('ua.scanner', 90, 'scanner', (ua) => `scanner: ${ua.product}`);
