@@ -11,7 +11,7 @@ import { simulate, toLabelLine, toLogLine } from '../bench/detection/simulate.ts
 import { scoreDecisions } from '../bench/detection/score.ts';
 import { checkGoals } from '../bench/detection/report.ts';
 import { cracking, stuffingNaive } from '../bench/detection/scenarios/credentials.ts';
-import { CORPUS_DIR, normalizeIp, runCorpusTest, verdictOf } from '../bench/detection/crowdsec.ts';
+import { CORPUS_DIR, normalizeIp, runCorpusTest, toCombined, verdictOf } from '../bench/detection/crowdsec.ts';
 import type { CorpusTest } from '../bench/detection/crowdsec.ts';
 import type { Label } from '../bench/detection/types.ts';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
@@ -63,7 +63,9 @@ describe('detection scorer', () => {
   it('computes mitigated shares, successes let through and time to first mitigation per scenario', () => {
     const ts = [1000, 1500, 2000, 4000, 5000, 6000];
     const labels = [bad('s', 'a', 'login'), bad('s', 'a'), bad('s', 'b', 'login'), bad('s', 'b', 'login'), bad('t', 'x'), bad('t', 'x')];
-    const { scenarios } = scoreDecisions(ts, labels, ['allow', 'allow', 'throttle', 'allow', 'allow', 'allow'], ['s', 't', 'u']);
+    const actions = ['allow', 'allow', 'throttle', 'allow', 'allow', 'allow'] as const;
+    const rules = [null, null, 'login-per-ip', null, null, null];
+    const { scenarios } = scoreDecisions({ ts, labels, actions: [...actions], rules, order: ['s', 't', 'u'] });
     assert.deepEqual(scenarios.map((s) => s.id), ['s', 't', 'u']);
     const [s, t, u] = scenarios;
     assert.equal(s!.requests, 4);
@@ -75,6 +77,7 @@ describe('detection scorer', () => {
     assert.equal(s!.timeToFirstMitigationMs, 1000);
     assert.equal(s!.actors, 2);
     assert.equal(s!.actorsMitigated, 1);
+    assert.deepEqual([...s!.rules], [['login-per-ip', 1]]);
     assert.equal(t!.timeToFirstMitigationMs, null);
     assert.equal(t!.mitigatedShare, 0);
     assert.equal(u!.requests, 0);
@@ -82,7 +85,8 @@ describe('detection scorer', () => {
 
   it('counts legitimate requests and users affected, each user by the strongest action met, per cohort', () => {
     const labels = [good('u1:home'), good('u1:home'), good('u2:cgnat'), good('u2:cgnat'), good('u3:cgnat'), good('u4:home')];
-    const { legit } = scoreDecisions([0, 1, 2, 3, 4, 5], labels, ['allow', 'throttle', 'throttle', 'deny', 'allow', 'allow']);
+    const rules = [null, 'a', 'a', 'b', null, null];
+    const { legit } = scoreDecisions({ ts: [0, 1, 2, 3, 4, 5], labels, actions: ['allow', 'throttle', 'throttle', 'deny', 'allow', 'allow'], rules });
     assert.equal(legit.requests, 6);
     assert.equal(legit.affectedRequests, 3);
     assert.deepEqual(legit.requestsByAction, { throttle: 2, deny: 1, challenge: 0, tarpit: 0 });
@@ -91,16 +95,17 @@ describe('detection scorer', () => {
     assert.deepEqual(legit.usersByWorstAction, { throttle: 1, deny: 1, challenge: 0, tarpit: 0 });
     assert.deepEqual(legit.cohorts.get('cgnat'), { users: 2, affected: 1 });
     assert.deepEqual(legit.cohorts.get('home'), { users: 2, affected: 1 });
+    assert.deepEqual(Object.fromEntries(legit.rules), { a: 2, b: 1 });
   });
 
   it('says a goal is not met when a legitimate user is denied', () => {
-    const score = scoreDecisions([0], [good('u1:home')], ['deny']);
+    const score = scoreDecisions({ ts: [0], labels: [good('u1:home')], actions: ['deny'] });
     const goals = checkGoals(score, []);
     assert.equal(goals.find((g) => g.goal.startsWith('no legitimate user denied'))!.met, false);
   });
 
   it('refuses decisions and labels of different lengths', () => {
-    assert.throws(() => scoreDecisions([0, 1], [good('u1')], ['allow']), /2 timestamps, 1 labels/);
+    assert.throws(() => scoreDecisions({ ts: [0, 1], labels: [good('u1')], actions: ['allow'] }), /2 timestamps, 1 labels/);
   });
 });
 
@@ -112,6 +117,13 @@ describe('CrowdSec corpus comparison', () => {
     assert.equal(verdictOf(set('1.2.3.4'), set('1.2.3.4', '9.9.9.9')), 'extra');
     assert.equal(verdictOf(set('1.2.3.4'), set('9.9.9.9')), 'missed+extra');
     assert.equal(normalizeIp('2001:0db8:85a3:0000:0000:8a2e:0370:7334'), '2001:db8:85a3::8a2e:370:7334');
+  });
+
+  it('reads syslog-wrapped and vhost_combined lines as combined', () => {
+    const combined = '1.2.3.4 - - [08/Jun/2020:08:04:43 +0000] "GET / HTTP/1.1" 200 8 "-" "curl/8"';
+    assert.equal(toCombined(`Sep 15 16:13:46 ip-172-31-43-28 nginx[2869]: ${combined}`), combined);
+    assert.equal(toCombined(`www.example.com ${combined}`), combined);
+    assert.equal(toCombined(combined), combined);
   });
 
   const policy = loadPolicyFile(fileURLToPath(new URL('../examples/crowdsec-equivalent.yaml', import.meta.url)), { env: {} });

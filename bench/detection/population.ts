@@ -76,19 +76,29 @@ function session(cx: SimContext, rng: Rng, u: User, start: number, out: SimReque
   add('GET', '/api/me', 401, undefined, 40 + rng.int(0, 80));
   t += think(rng);
   if (rng.chance(0.6)) {
-    if (rng.chance(0.08)) {
-      add('POST', '/api/auth/login', 401, { username: u.username, password: secretHash(`typo${u.n}${t}`) });
+    // Most people type their password right; some mistype once; a few have forgotten it and try
+    // several old ones before it comes back to them (or they give up and only browse).
+    const r = rng.next();
+    const failures = r < 0.9 ? 0 : r < 0.98 ? 1 : rng.int(2, 8);
+    for (let f = 0; f < failures; f++) {
+      add('POST', '/api/auth/login', 401, { username: u.username, password: secretHash(`typo${u.n}:${t}`) });
       t += think(rng);
     }
-    add('POST', '/api/auth/login', 200, { username: u.username, password: secretHash(`pw${u.n}`) });
-    token = secretHash(`session${u.n}:${start}`);
-    if (rng.chance(0.1)) {
-      t += rng.int(500, 2000);
-      add('POST', '/api/auth/otp', 202, { phone: `+1555${String(u.n).padStart(7, '0')}` });
+    if (failures < 6 || rng.chance(0.5)) {
+      add('POST', '/api/auth/login', 200, { username: u.username, password: secretHash(`pw${u.n}`) });
+      token = secretHash(`session${u.n}:${start}`);
+      if (rng.chance(0.1)) {
+        // A 2FA text; when it is slow to arrive, people ask again (and again).
+        const sends = rng.chance(0.85) ? 1 : rng.int(2, 4);
+        for (let k = 0; k < sends; k++) {
+          t += rng.int(500, 2000) + (k === 0 ? 0 : rng.int(20_000, 60_000));
+          add('POST', '/api/auth/otp', 202, { phone: `+1555${String(u.n).padStart(7, '0')}` });
+        }
+        t += think(rng);
+      }
+      add('GET', '/api/me', 200, undefined, 300);
       t += think(rng);
     }
-    add('GET', '/api/me', 200, undefined, 300);
-    t += think(rng);
   }
   const views = Math.max(1, Math.round(rng.logNormal(8, 0.8)));
   for (let v = 0; v < views; v++) {
@@ -157,12 +167,13 @@ function partner(cx: SimContext, rng: Rng, out: SimRequest[]): void {
 }
 
 /**
- * The legitimate traffic of one window: ~6,000 users (× scale) with one to three visits each.
+ * The legitimate traffic of one window: 6,000 users (× scale) with one to three visits each, and the
+ * partner; `users` counts the people (not the partner).
  *
  * @example
  * const records = generatePopulation({ rng: createRng(1), pools: loadAddressPools(), start, durationMs: 7_200_000, scale: 1 });
  */
-export function generatePopulation(cx: SimContext): SimRequest[] {
+export function generatePopulation(cx: SimContext): { records: SimRequest[]; users: number } {
   const rng = cx.rng;
   const users = makeUsers(cx, rng, Math.round(6000 * cx.scale));
   const out: SimRequest[] = [];
@@ -178,5 +189,5 @@ export function generatePopulation(cx: SimContext): SimRequest[] {
   }
   for (const u of users.filter((x) => x.n % 150 === 7)) dropFan(cx, rng, u, out);
   partner(cx, rng, out);
-  return out;
+  return { records: out, users: users.length };
 }

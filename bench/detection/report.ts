@@ -10,6 +10,7 @@ export const GOALS = { naiveShare: 0.99, naiveSeconds: 10, distributedLetThrough
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 const n = (x: number) => x.toLocaleString('en-US');
 const secs = (ms: number | null) => (ms === null ? 'never' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+const byRule = (m: ReadonlyMap<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([rule, k]) => `${rule} ${n(k)}`).join(', ') || '—';
 const actions = (c: Readonly<Record<string, number>>) => MITIGATIONS.filter((m) => c[m]! > 0).map((m) => `${m} ${n(c[m]!)}`).join(', ') || '—';
 
 export interface GoalResult {
@@ -57,7 +58,8 @@ export interface ReportInput {
   readonly score: DetectionScore;
   readonly scenarios: readonly Scenario[];
   readonly records: number;
-  readonly legitRequests: number;
+  /** Legitimate users simulated (the population's size). */
+  readonly users: number;
   readonly addressSource: string;
   readonly seed: number;
   readonly command: string;
@@ -73,7 +75,7 @@ export function detectionMarkdown(r: ReportInput): string {
   const rows = score.scenarios.map((s) => {
     const sc = desc.get(s.id);
     const success = sc === undefined ? '' : `${n(s.successesLetThrough)} of ${n(s.successesPossible)} ${SUCCESS_NAMES[sc.success]}`;
-    return `| ${s.id}${sc?.naive === true ? ' (naive)' : ''} | ${n(s.requests)} | **${pct(s.mitigatedShare)}** | ${actions(s.byAction)} | ${success} | ${secs(s.timeToFirstMitigationMs)} | ${n(s.actorsMitigated)} / ${n(s.actors)} |`;
+    return `| ${s.id}${sc?.naive === true ? ' (naive)' : ''} | ${n(s.requests)} | **${pct(s.mitigatedShare)}** | ${actions(s.byAction)} | ${success} | ${secs(s.timeToFirstMitigationMs)} | ${n(s.actorsMitigated)} / ${n(s.actors)} | ${byRule(s.rules)} |`;
   });
   const legit = score.legit;
   const cohortRows = [...legit.cohorts].sort((a, b) => b[1].users - a[1].users).map(([c, v]) => `${c} ${n(v.affected)} / ${n(v.users)}`);
@@ -82,7 +84,7 @@ export function detectionMarkdown(r: ReportInput): string {
   return `## Detection: labelled attacks and legitimate traffic through the shop policy
 
 Command: \`${r.command}\` (${r.machine}). A seeded simulator (seed ${r.seed}) writes two hours of labelled
-shop traffic, ${n(r.records)} records (${n(r.legitRequests)} legitimate), in the decision-log format; replay runs
+shop traffic, ${n(r.records)} records (${n(score.legit.requests)} legitimate), in the decision-log format; replay runs
 \`examples/shop/rampart.yaml\` over it in-process (the same runner as \`rampart replay\`) and each decision is joined
 with its label. Generation ${(r.generateMs / 1000).toFixed(1)} s, replay ${(r.replayMs / 1000).toFixed(1)} s. Addresses: ${r.addressSource}.
 
@@ -94,21 +96,24 @@ Attacks: the share of each scenario's requests mitigated (not allowed), how, wha
 got (requests that would succeed, e.g. a valid password, and were allowed), the time from the scenario's
 first request to its first mitigated one, and how many of its sources (addresses or workers) met a mitigation.
 
-| scenario | requests | mitigated | by action | successes let through | first mitigation | sources hit |
-| --- | ---: | ---: | --- | --- | ---: | ---: |
+| scenario | requests | mitigated | by action | successes let through | first mitigation | sources hit | by rule |
+| --- | ---: | ---: | --- | --- | ---: | ---: | --- |
 ${rows.join('\n')}
 
 Legitimate traffic: ${n(legit.affectedRequests)} of ${n(legit.requests)} requests affected (${pct(legit.requests === 0 ? 0 : legit.affectedRequests / legit.requests, 3)}; ${actions(legit.requestsByAction)});
 ${n(legit.affectedUsers)} of ${n(legit.users)} users affected (${pct(legit.users === 0 ? 0 : legit.affectedUsers / legit.users, 2)}; by the strongest action each met: ${actions(legit.usersByWorstAction)}).
 Affected / users per cohort: ${cohortRows.join(', ')}.
+Users affected per rule: ${byRule(legit.rules)}.
 
-What is simulated. The legitimate population: ~6,000 people on desktop Chrome (with \`sec-ch-ua\` and Chrome's
+What is simulated. The legitimate population: ${n(r.users)} people on desktop Chrome (with \`sec-ch-ua\` and Chrome's
 header order), Safari on iOS, Firefox and the shop's app (its own user agent and \`x-app-version\`), with
 log-normal think times (median 6 s); 60% at home on consumer broadband, 20% behind mobile carrier-grade NAT
 (40 users per address), 10% in offices (30 per address, visiting at lunch), 6% on VPN exits (20 per
-address), 4% on cloud egress (15 per address); they sign in (8% mistype first), get the odd 2FA text, browse,
-view their account, fill carts and check out, redeem referral codes, sign up; ~40 fans try for the limited
-drop; a partner integration polls the catalogue every minute with an API key. The attacks:
+address), 4% on cloud egress (15 per address); 60% of visits sign in (8% of sign-ins mistype once, 2% have
+forgotten the password and fail 2–8 times, half of those past five giving up), 10% of sign-ins get a 2FA text
+(15% of those ask again, up to three more times, 20–60 s apart), they browse, view their account, fill carts and
+check out, redeem referral codes, sign up; one in 150 is a fan trying for the limited drop; a partner
+integration polls the catalogue every minute with an API key. The attacks:
 
 ${scenarioList.join('\n')}
 

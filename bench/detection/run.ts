@@ -34,18 +34,19 @@ if (outDir !== undefined) {
   process.stderr.write(`wrote ${files.traffic} and ${files.labels}\n`);
 }
 process.stderr.write(`${lines.length.toLocaleString('en-US')} records generated in ${(generateMs / 1000).toFixed(1)} s; replaying…\n`);
-const { actions, stats } = await replayDecisions(loadPolicyFile(SHOP_POLICY, { env: {} }), lines);
-const score = scoreDecisions(
-  sim.records.map((r) => r.ts),
-  sim.records.map((r) => r.label),
+const { actions, rules, stats } = await replayDecisions(loadPolicyFile(SHOP_POLICY, { env: {} }), lines);
+const score = scoreDecisions({
+  ts: sim.records.map((r) => r.ts),
+  labels: sim.records.map((r) => r.label),
   actions,
-  sim.scenarios.map((s) => s.id),
-);
+  rules,
+  order: sim.scenarios.map((s) => s.id),
+});
 const detection = detectionMarkdown({
   score,
   scenarios: sim.scenarios,
   records: sim.records.length,
-  legitRequests: score.legit.requests,
+  users: sim.users,
   addressSource: sim.addressSource,
   seed,
   command: `npm run bench:detection${quick ? ' -- --quick' : ''}${seed === 1 ? '' : ` -- --seed ${seed}`}`,

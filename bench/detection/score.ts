@@ -31,6 +31,8 @@ export interface ScenarioScore {
   /** Distinct `actor`s (addresses or workers) with at least one mitigated request, of all. */
   readonly actors: number;
   readonly actorsMitigated: number;
+  /** Mitigated requests per deciding rule. */
+  readonly rules: ReadonlyMap<string, number>;
 }
 
 export interface LegitScore {
@@ -44,6 +46,19 @@ export interface LegitScore {
   readonly usersByWorstAction: Readonly<Counts>;
   /** Per cohort (the part of `actor` after `:`, e.g. `cgnat`): users and affected users. */
   readonly cohorts: ReadonlyMap<string, { users: number; affected: number }>;
+  /** Users affected per deciding rule (a user met by two rules counts under both). */
+  readonly rules: ReadonlyMap<string, number>;
+}
+
+/** Record i is described by `ts[i]`, `labels[i]`, `actions[i]` and (optionally) `rules[i]`. */
+export interface ScoreInput {
+  readonly ts: readonly number[];
+  readonly labels: readonly Label[];
+  readonly actions: readonly Action[];
+  /** The deciding rule of each record (null when none decided). */
+  readonly rules?: readonly (string | null)[];
+  /** Scenario ids in report order: listed ones come first, with an empty row when they have no records. */
+  readonly order?: readonly string[];
 }
 
 export interface DetectionScore {
@@ -55,34 +70,43 @@ const zero = (): Counts => ({ throttle: 0, deny: 0, challenge: 0, tarpit: 0 });
 const WORST: readonly Mitigation[] = ['deny', 'challenge', 'tarpit', 'throttle'];
 
 /**
- * Joins decisions with labels. `ts[i]`, `labels[i]` and `actions[i]` describe record i.
- * Scenarios are reported in `order` (ids with no records give an empty row), then any others found.
+ * Joins decisions with labels, per attack scenario and for the legitimate population.
  *
  * @example
- * scoreDecisions([0, 1000], [{ malicious: true, scenario: 'x', actor: 'a' }, { malicious: true, scenario: 'x', actor: 'a' }], ['allow', 'deny'], ['x'])
+ * const bot = { malicious: true, scenario: 'x', actor: 'a' };
+ * scoreDecisions({ ts: [0, 1000], labels: [bot, bot], actions: ['allow', 'deny'] })
  * // scenarios[0]: { requests: 2, mitigated: 1, mitigatedShare: 0.5, timeToFirstMitigationMs: 1000, … }
  */
-export function scoreDecisions(ts: readonly number[], labels: readonly Label[], actions: readonly Action[], order: readonly string[] = []): DetectionScore {
-  if (ts.length !== labels.length || labels.length !== actions.length) throw new Error(`score: ${ts.length} timestamps, ${labels.length} labels, ${actions.length} decisions`);
-  interface Acc { requests: number; byAction: Counts; possible: number; through: number; first: number; firstMitigated: number; actors: Set<string>; actorsHit: Set<string> }
+export function scoreDecisions(input: ScoreInput): DetectionScore {
+  const { ts, labels, actions } = input;
+  const ruleOf = input.rules ?? [];
+  if (ts.length !== labels.length || labels.length !== actions.length || (input.rules !== undefined && ruleOf.length !== actions.length)) {
+    throw new Error(`score: ${ts.length} timestamps, ${labels.length} labels, ${actions.length} decisions${input.rules === undefined ? '' : `, ${ruleOf.length} rules`}`);
+  }
+  interface Acc { requests: number; byAction: Counts; possible: number; through: number; first: number; firstMitigated: number; actors: Set<string>; actorsHit: Set<string>; rules: Map<string, number> }
   const acc = new Map<string, Acc>();
   const get = (id: string): Acc => {
     let a = acc.get(id);
-    if (a === undefined) acc.set(id, (a = { requests: 0, byAction: zero(), possible: 0, through: 0, first: Infinity, firstMitigated: Infinity, actors: new Set(), actorsHit: new Set() }));
+    if (a === undefined) acc.set(id, (a = { requests: 0, byAction: zero(), possible: 0, through: 0, first: Infinity, firstMitigated: Infinity, actors: new Set(), actorsHit: new Set(), rules: new Map() }));
     return a;
   };
-  for (const id of order) get(id);
+  for (const id of input.order ?? []) get(id);
   const legit = { requests: 0, byAction: zero() };
   const users = new Map<string, Mitigation | null>();
+  const legitRuleUsers = new Map<string, Set<string>>();
 
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     const action = actions[i]!;
     const mitigated = action !== 'allow';
+    const rule = mitigated ? (ruleOf[i] ?? '(no rule)') : null;
     if (!label.malicious) {
       legit.requests++;
       const prev = users.get(label.actor) ?? null;
       if (mitigated) {
+        let set = legitRuleUsers.get(rule!);
+        if (set === undefined) legitRuleUsers.set(rule!, (set = new Set()));
+        set.add(label.actor);
         legit.byAction[action]++;
         users.set(label.actor, prev === null || WORST.indexOf(action) < WORST.indexOf(prev) ? action : prev);
       } else if (!users.has(label.actor)) users.set(label.actor, null);
@@ -95,6 +119,7 @@ export function scoreDecisions(ts: readonly number[], labels: readonly Label[], 
     if (label.success !== undefined) a.possible++;
     if (mitigated) {
       a.byAction[action]++;
+      a.rules.set(rule!, (a.rules.get(rule!) ?? 0) + 1);
       a.firstMitigated = Math.min(a.firstMitigated, ts[i]!);
       a.actorsHit.add(label.actor);
     } else if (label.success !== undefined) a.through++;
@@ -113,6 +138,7 @@ export function scoreDecisions(ts: readonly number[], labels: readonly Label[], 
       timeToFirstMitigationMs: a.firstMitigated === Infinity ? null : a.firstMitigated - a.first,
       actors: a.actors.size,
       actorsMitigated: a.actorsHit.size,
+      rules: a.rules,
     };
   });
   const usersByWorstAction = zero();
@@ -139,13 +165,15 @@ export function scoreDecisions(ts: readonly number[], labels: readonly Label[], 
       affectedUsers,
       usersByWorstAction,
       cohorts,
+      rules: new Map([...legitRuleUsers].map(([rule, set]) => [rule, set.size])),
     },
   };
 }
 
-/** The action of each output line of `runReplay`, in order. */
+/** The action and deciding rule of each output line of `runReplay`, in order. */
 class ActionCollector extends Writable {
   readonly actions: Action[] = [];
+  readonly rules: (string | null)[] = [];
   #rest = '';
 
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
@@ -155,6 +183,9 @@ class ActionCollector extends Writable {
       const at = text.indexOf('"action":"', start);
       // An unparsable record has no action: it was not decided, count it as let through.
       this.actions.push(at === -1 || at > end ? 'allow' : (text.slice(at + 10, text.indexOf('"', at + 10)) as Action));
+      // Rule names need no escaping (the schema limits them to [A-Za-z0-9_.-]).
+      const r = text.indexOf('"rule":"', start);
+      this.rules.push(r === -1 || r > end ? null : text.slice(r + 8, text.indexOf('"', r + 8)));
       start = end + 1;
     }
     this.#rest = text.slice(start);
@@ -164,13 +195,13 @@ class ActionCollector extends Writable {
 
 /**
  * Replays `lines` (decision-log JSON lines) through `policy` with the real replay runner and returns
- * each record's action.
+ * each record's action and deciding rule.
  */
-export async function replayDecisions(policy: PolicyDocument, lines: readonly string[]): Promise<{ actions: Action[]; stats: ReplayStats }> {
+export async function replayDecisions(policy: PolicyDocument, lines: readonly string[]): Promise<{ actions: Action[]; rules: (string | null)[]; stats: ReplayStats }> {
   const output = new ActionCollector();
   const stats = await runReplay({ policy, lines, parse: parseJsonlLine, output });
   if (output.actions.length !== lines.length) throw new Error(`replay gave ${output.actions.length} decisions for ${lines.length} records`);
-  return { actions: output.actions, stats };
+  return { actions: output.actions, rules: output.rules, stats };
 }
 
 /** What a scenario's success is called in the report. */

@@ -28,6 +28,8 @@ export interface Simulation {
   /** In time order. */
   readonly records: readonly SimRequest[];
   readonly scenarios: readonly Scenario[];
+  /** Legitimate users simulated. */
+  readonly users: number;
   /** Where the addresses came from. */
   readonly addressSource: string;
   readonly start: number;
@@ -50,12 +52,13 @@ export function simulate(options: SimulationOptions): Simulation {
   const scenarios = options.scenarios ?? SCENARIOS;
   const root = createRng(options.seed);
   const base = { pools, start: WINDOW_START, durationMs: WINDOW_MS, scale: options.scale };
-  const all: SimRequest[] = generatePopulation({ ...base, rng: root.fork('legit') });
+  const population = generatePopulation({ ...base, rng: root.fork('legit') });
+  const all: SimRequest[] = population.records;
   for (const s of scenarios) for (const r of s.generate({ ...base, rng: root.fork(s.id) })) all.push(r);
   // Stable sort: records of one client at the same millisecond keep their order.
   all.sort((a, b) => a.ts - b.ts);
   settleDrop(all);
-  return { records: all, scenarios, addressSource: pools.source, start: WINDOW_START, durationMs: WINDOW_MS };
+  return { records: all, scenarios, users: population.users, addressSource: pools.source, start: WINDOW_START, durationMs: WINDOW_MS };
 }
 
 /**
