@@ -25,6 +25,9 @@ interface User {
   readonly label: Label;
 }
 
+/** People in the population at scale 1; their user ids are 1..N, their usernames `user<n>@mail.example`. */
+export const POPULATION = 6000;
+
 /** The drop of the limited product, as an offset into the window (shared with the scalping scenario). */
 export const DROP_AT = 0.5;
 
@@ -66,7 +69,7 @@ function makeUsers(cx: SimContext, rng: Rng, count: number): User[] {
 }
 
 /** One visit: maybe sign in (with the odd typo and a 2FA text), browse, look at the account, buy. */
-function session(cx: SimContext, rng: Rng, u: User, start: number, out: SimRequest[]): void {
+function session(rng: Rng, u: User, start: number, out: SimRequest[]): void {
   let t = start;
   let token: string | undefined;
   const add = (method: string, url: string, status: number, body?: Record<string, unknown>, dt = 0) =>
@@ -175,7 +178,7 @@ function partner(cx: SimContext, rng: Rng, out: SimRequest[]): void {
  */
 export function generatePopulation(cx: SimContext): { records: SimRequest[]; users: number } {
   const rng = cx.rng;
-  const users = makeUsers(cx, rng, Math.round(6000 * cx.scale));
+  const users = makeUsers(cx, rng, Math.round(POPULATION * cx.scale));
   const out: SimRequest[] = [];
   // Offices shop at lunch: their visits crowd into the same 45 minutes.
   const lunch = cx.start + cx.durationMs * 0.3;
@@ -184,7 +187,7 @@ export function generatePopulation(cx: SimContext): { records: SimRequest[]; use
     for (let v = 0; v < visits; v++) {
       let t = u.cohort === 'office' ? lunch + rng.next() * 45 * 60_000 : cx.start + rng.next() * cx.durationMs * 0.95;
       if (v === 0 && rng.chance(0.03)) t = signUp(rng, u, t, out);
-      session(cx, rng, u, t, out);
+      session(rng, u, t, out);
     }
   }
   for (const u of users.filter((x) => x.n % 150 === 7)) dropFan(cx, rng, u, out);

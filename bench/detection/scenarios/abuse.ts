@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { makeClient } from '../clients.ts';
 import type { Rng } from '../prng.ts';
 import { secretHash } from '../prng.ts';
-import { DROP_AT } from '../population.ts';
+import { DROP_AT, POPULATION } from '../population.ts';
 import { LIMITED_PRODUCT, request } from '../request.ts';
 import type { Scenario, SimContext, SimRequest } from '../types.ts';
 
@@ -22,7 +22,7 @@ export const enumeration: Scenario = {
     const out: SimRequest[] = [];
     for (let id = 1; id <= Math.round(4000 * cx.scale); id++) {
       // Ids above the population's were never issued: 404; the rest exist (403, not the caller's).
-      const exists = id <= 6000 * cx.scale;
+      const exists = id <= POPULATION * cx.scale;
       out.push(request({ ts: t, ip, client, method: 'GET', url: `/api/users/${id}`, token, status: exists ? 403 : 404, label: { malicious: true, scenario: this.id, actor: 'bot', ...(exists ? { success: 'record' as const } : {}) } }));
       t += rng.exp(250);
     }

@@ -5,6 +5,7 @@ import { makeClient } from '../clients.ts';
 import type { Client } from '../clients.ts';
 import type { Rng } from '../prng.ts';
 import { secretHash } from '../prng.ts';
+import { POPULATION } from '../population.ts';
 import { request } from '../request.ts';
 import type { Scenario, SimContext, SimRequest } from '../types.ts';
 
@@ -119,7 +120,7 @@ export const spraying: Scenario = {
     for (let round = 0; round < 3; round++) {
       for (let u = 0; u < users; u++) {
         const ip = ips[(u + round * 7) % ips.length]!;
-        out.push(attempt(this.id, ip, t, ip, client, `user${(u * 4 + 3) % 6000}@mail.example`, rng.chance(0.005)));
+        out.push(attempt(this.id, ip, t, ip, client, `user${1 + ((u * 4 + 3) % Math.round(POPULATION * cx.scale))}@mail.example`, rng.chance(0.005)));
         t += rng.exp((90 * 60_000) / total);
       }
     }
