@@ -9,7 +9,7 @@ export const GOALS = { naiveShare: 0.99, naiveSeconds: 10, distributedLetThrough
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 const n = (x: number) => x.toLocaleString('en-US');
-const secs = (ms: number | null) => (ms === null ? 'never' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+const secs = (ms: number | null) => (ms === null ? 'never' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 60_000 ? 2 : 0)} s`);
 const byRule = (m: ReadonlyMap<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([rule, k]) => `${rule} ${n(k)}`).join(', ') || '—';
 const actions = (c: Readonly<Record<string, number>>) => MITIGATIONS.filter((m) => c[m]! > 0).map((m) => `${m} ${n(c[m]!)}`).join(', ') || '—';
 
