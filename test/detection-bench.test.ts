@@ -16,6 +16,7 @@ import type { CorpusTest } from '../bench/detection/crowdsec.ts';
 import type { Label } from '../bench/detection/types.ts';
 import { loadPolicyFile } from '../src/policy/load-policy.ts';
 import { parseJsonlLine } from '../src/replay/jsonl-reader.ts';
+import { parseNginxLine } from '../src/replay/nginx-reader.ts';
 
 // The fallback ranges keep these tests off the 400k-line ASN table.
 const pools = loadAddressPools('/nonexistent/asn.csv');
@@ -122,7 +123,9 @@ describe('CrowdSec corpus comparison', () => {
   it('reads syslog-wrapped and vhost_combined lines as combined', () => {
     const combined = '1.2.3.4 - - [08/Jun/2020:08:04:43 +0000] "GET / HTTP/1.1" 200 8 "-" "curl/8"';
     assert.equal(toCombined(`Sep 15 16:13:46 ip-172-31-43-28 nginx[2869]: ${combined}`), combined);
-    assert.equal(toCombined(`www.example.com ${combined}`), combined);
+    // vhost_combined is read by the nginx reader itself.
+    const vhost = parseNginxLine(toCombined(`www.example.com ${combined}`));
+    assert.ok(vhost.ok && vhost.record.ip === '1.2.3.4');
     assert.equal(toCombined(combined), combined);
   });
 

@@ -3,7 +3,6 @@
 // addresses the hub test expects to be flagged? Logs that Rampart's readers cannot read (formats
 // other than nginx/apache combined) are reported as unsupported, not guessed at.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PolicyDocument } from '../../src/policy/schema.ts';
@@ -72,18 +71,9 @@ class Collect extends Writable {
   }
 }
 
-/**
- * A line as nginx/apache `combined`: without a syslog prefix, and without the virtual host that
- * Apache's `vhost_combined` puts first (`www.example.com 1.2.3.4 - - [...]`).
- */
+/** A line as nginx/apache `combined`, without a syslog prefix (the reader takes vhost_combined as it is). */
 export function toCombined(line: string): string {
-  const l = line.replace(SYSLOG_PREFIX, '');
-  const sp = l.indexOf(' ');
-  if (sp > 0 && isIP(l.slice(0, sp)) === 0) {
-    const next = l.indexOf(' ', sp + 1);
-    if (next > sp && isIP(l.slice(sp + 1, next)) !== 0) return l.slice(sp + 1);
-  }
-  return l;
+  return line.replace(SYSLOG_PREFIX, '');
 }
 
 /** Replays one test folder's log through `policy` and compares the mitigated addresses with the expected ones. */
@@ -139,8 +129,8 @@ Command: \`npm run bench:detection\` (${machine}).`;
   });
   return `${head} Each of the ${results.length} hub test folders (read-only; see
 \`../shared/corpora/README.md\` §1) has its log replayed on the log's own timestamps with Rampart's nginx
-reader (nginx, apache2 and nginx-proxy-manager logs are the \`combined\` format; a syslog prefix and Apache's
-leading virtual host, \`vhost_combined\`, are cut off),
+reader (nginx, apache2 and nginx-proxy-manager logs are the \`combined\` format, Apache's \`vhost_combined\`
+included; a syslog prefix is cut off),
 through a policy that states the hub scenarios' intent with today's rules (\`examples/crowdsec-equivalent.yaml\`,
 whose comments say how each scenario maps and what cannot be said yet). An address is *mitigated* when any of
 its requests is not allowed; *expected* are the sources of the test's asserted alerts. Verdicts: **match**

@@ -35,6 +35,11 @@ describe('parseNginxLine', () => {
     assert.deepEqual(r, { ts: Date.parse('2000-10-10T13:55:36Z'), ip: '127.0.0.1', method: 'POST', url: '/api/auth/login', headers: {}, status: 401 });
   });
 
+  it('reads Apache vhost_combined, taking the client address, not the virtual host', () => {
+    const r = record('www.example.com:443 203.0.113.7 - - [23/Nov/2026:10:00:00 +0000] "GET /wp-login.php HTTP/1.1" 404 196 "-" "Mozilla/5.0"');
+    assert.deepEqual([r.ip, r.url, r.status], ['203.0.113.7', '/wp-login.php', 404]);
+  });
+
   it('reads an IPv6 remote address', () => {
     const r = record('2001:db8::1 - - [23/Nov/2026:10:00:00 +0000] "GET / HTTP/2.0" 200 5 "-" "curl/8.5.0"');
     assert.equal(r.ip, '2001:db8::1');

@@ -1,5 +1,6 @@
 /**
- * Reads one nginx access-log line in the `combined` or `common` format:
+ * Reads one nginx access-log line in the `combined` or `common` format (Apache's `combined`,
+ * `common` and `vhost_combined` are the same layout, the last with `host:port` in front):
  *
  * ```
  * $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
@@ -41,12 +42,18 @@ export function parseNginxLine(line: string): ParsedLine {
   if (isTruncatedLine(line)) return fail('line longer than 1 MiB');
   const n = line.length;
 
-  const ipEnd = line.indexOf(' ');
+  let ipStart = 0;
+  let ipEnd = line.indexOf(' ');
   if (ipEnd <= 0) return fail('not an nginx access-log line (expected "<remote_addr> - <remote_user> [<time_local>] ...")');
-  if (!isAddress(line, ipEnd)) return fail('remote address is not an IP address: ' + JSON.stringify(line.slice(0, Math.min(ipEnd, 64))));
-
   const open = line.indexOf('[', ipEnd);
-  if (open === -1) return fail('no [time_local] field');
+  if (open === -1) return fail(isAddress(line, 0, ipEnd) ? 'no [time_local] field' : notAnAddress(line, 0, ipEnd));
+  // Apache's vhost_combined puts `host:port` first: four fields before the time instead of three.
+  if (spacesBetween(line, 0, open) === 4) {
+    ipStart = ipEnd + 1;
+    ipEnd = line.indexOf(' ', ipStart);
+  }
+  if (!isAddress(line, ipStart, ipEnd)) return fail(notAnAddress(line, ipStart, ipEnd));
+
   const timeStart = open + 1;
   if (line.charCodeAt(timeStart + TIME_LENGTH) !== 93) return fail('time_local is not like [10/Oct/2000:13:55:36 -0700]');
   let ts: number;
@@ -90,7 +97,7 @@ export function parseNginxLine(line: string): ParsedLine {
     if (!isDash(line, uaStart, uaEnd)) headers['user-agent'] = field(line, uaStart, uaEnd);
   }
 
-  const record: ReplayRecord = { ts, ip: line.slice(0, ipEnd), method: request.method, url: request.url, headers, status };
+  const record: ReplayRecord = { ts, ip: line.slice(ipStart, ipEnd), method: request.method, url: request.url, headers, status };
   return { ok: true, record };
 }
 
@@ -100,8 +107,19 @@ function fail(error: string): ParsedLine {
 
 // IPv4 or IPv6 (with a zone): only the characters are checked, enough to reject junk and
 // misaligned lines; the engine's own address parsing judges the rest.
-function isAddress(line: string, end: number): boolean {
-  for (let i = 0; i < end; i++) {
+function notAnAddress(line: string, start: number, end: number): string {
+  return 'remote address is not an IP address: ' + JSON.stringify(line.slice(start, Math.min(end, start + 64)));
+}
+
+function spacesBetween(line: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) if (line.charCodeAt(i) === SPACE) n++;
+  return n;
+}
+
+function isAddress(line: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
     const c = line.charCodeAt(i);
     if ((c >= 48 && c <= 58) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 46 || c === 37 || c === 95 || c === 45) continue;
     return false;
