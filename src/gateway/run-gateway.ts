@@ -70,6 +70,9 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   }
   const logger: Logger = options.logger ?? pino({ level: policy.log.level, base: { name: 'rampart' } }, pino.destination({ fd: 2, sync: false }));
   const engine = createEngine({ policy, logger, source: configFile });
+  // A shared store connects before the first request, within its connect timeout; if Redis is down the
+  // gateway starts anyway, its limits fall back as configured and it reconnects by itself.
+  await engine.store.ready?.();
 
   const observers: RequestObserver[] = [];
   const decisionLog = createDecisionLog(policy.log.decisions, { ...apiKeyOptions(policy), logger });

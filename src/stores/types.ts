@@ -84,5 +84,7 @@ export interface HotStore {
   /** Drops all state for `key` in `table` (unblocks it). */
   reset(table: LimitTable, key: string): MaybePromise<void>;
   stats(): StoreStats;
+  /** Remote stores: resolves once connected, or after the connect timeout; never rejects. */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }

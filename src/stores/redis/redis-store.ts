@@ -56,6 +56,8 @@ export interface RedisStoreOptions {
   /** Added to every key's TTL (ms). Default 1,000. */
   ttlSlackMs?: number;
   logger?: Logger;
+  /** The connection's state, for `stats()` and `ready()` (see create-redis-client.ts). */
+  connection?: { readonly connected: boolean; readonly connects: number; readonly disconnects: number; ready(): Promise<void> };
   /** Called by `close()`, e.g. to quit a client the store owns. */
   onClose?: () => Promise<void>;
 }
@@ -75,6 +77,10 @@ export interface RedisStoreStats extends StoreStats {
   breaker: BreakerState;
   /** Breaker transitions by target state. */
   transitions: Record<BreakerState, number>;
+  /** Connection state, when the store was given its connection. */
+  connected: boolean;
+  connects: number;
+  disconnects: number;
 }
 
 export interface RedisStore extends HotStore {
@@ -83,6 +89,7 @@ export interface RedisStore extends HotStore {
   refund(refunds: readonly LimitRefund[], now: number): Promise<void>;
   reset(table: LimitTable, key: string): Promise<void>;
   stats(): RedisStoreStats;
+  ready(): Promise<void>;
 }
 
 const ALGORITHM_CODE: Readonly<Record<AlgorithmName, number>> = { 'fixed-window': 1, 'sliding-window': 2, 'token-bucket': 3, gcra: 4 };
@@ -100,7 +107,7 @@ const PER_KEY = 6;
  * const engine = createEngine({ policy, store });
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const { client, cluster = false, time = 'server', blockCacheMaxKeys = 10_000, ttlSlackMs = 1_000, onClose } = options;
+  const { client, cluster = false, time = 'server', blockCacheMaxKeys = 10_000, ttlSlackMs = 1_000, connection, onClose } = options;
   const prefix = options.prefix ?? 'rampart:';
   if (/[{}]/.test(prefix)) throw new RampartError(ErrorCode.INVALID_ARGUMENT, `redis store: prefix ${JSON.stringify(prefix)} must not contain { or } (they change the hash slot)`);
   const logger = options.logger ?? silentLogger;
@@ -300,7 +307,14 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         failures,
         breaker: breaker.state,
         transitions: { ...transitions },
+        connected: connection?.connected ?? true,
+        connects: connection?.connects ?? 0,
+        disconnects: connection?.disconnects ?? 0,
       };
+    },
+
+    ready() {
+      return connection === undefined ? Promise.resolve() : connection.ready();
     },
 
     async close() {
