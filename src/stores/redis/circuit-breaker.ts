@@ -51,6 +51,7 @@ export function createCircuitBreaker(options: { failures: number; cooldownMs: nu
     },
     success() {
       failed = 0;
+      if (state === 'closed') return;
       trialOut = false;
       move('closed');
     },

@@ -10,7 +10,8 @@
  * - sliding window: a = current window start, b = current count, c = previous count
  * - token bucket:   a = ticks owed (the TS state keeps owed / windowMs), b = last update
  * - GCRA:           a = TAT whole ms, b = TAT fraction in ticks (the TS state keeps ticks / limit)
- * Each key holds the string "a b c blockedUntil" with a TTL of what is left of its state or box.
+ * Each key holds (a, b, c, blockedUntil) as a MessagePack sequence (integers, exact to 2^63), with a
+ * TTL of what is left of its state or penalty box.
  *
  * ARGV: [1] now in ms, or "" for the server's TIME; [2] "c" consume / "r" refund; [3] TTL slack ms;
  * then 6 numbers per key: algorithm (1 fixed, 2 sliding, 3 token bucket, 4 GCRA), limit, windowMs,
@@ -32,8 +33,8 @@ local slack = tonumber(ARGV[3])
 local function load(key)
   local v = redis.call('GET', key)
   if not v then return false, 0, 0, 0, 0 end
-  local a, b, c, bu = string.match(v, '^(%-?%d+) (%-?%d+) (%-?%d+) (%-?%d+)$')
-  return true, tonumber(a), tonumber(b), tonumber(c), tonumber(bu)
+  local a, b, c, bu = cmsgpack.unpack(v)
+  return true, a, b, c, bu
 end
 
 local function expires_at(alg, a, b, c, limit, win)
@@ -59,7 +60,8 @@ local function save(key, alg, a, b, c, bu, limit, win)
   if ttl <= 0 then
     redis.call('DEL', key)
   else
-    redis.call('SET', key, string.format('%d %d %d %d', a, b, c, bu), 'PX', string.format('%d', ttl + slack))
+    -- TTLs are far below 10^14 ms, so Lua's %.14g rendering of the number is exact.
+    redis.call('SET', key, cmsgpack.pack(a, b, c, bu), 'PX', ttl + slack)
   end
 end
 

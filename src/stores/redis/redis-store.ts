@@ -129,84 +129,112 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   let scriptReloads = 0;
   let failures = 0;
 
-  function redisKey(table: LimitTable, key: string): string {
-    return `${prefix}${table.id}:${ALGORITHM_CODE[table.algorithm.name]}:{${key}}`;
+  /** What a table contributes to every script call, worked out once per table object. */
+  interface TableArgs {
+    readonly keyHead: string;
+    readonly code: number;
+    readonly limit: number;
+    readonly windowMs: number;
+    readonly burst: number;
+    readonly penaltyMs: number;
+  }
+  const tableArgs = new WeakMap<LimitTable, TableArgs>();
+  function argsOf(t: LimitTable): TableArgs {
+    let m = tableArgs.get(t);
+    if (m === undefined) {
+      const code = ALGORITHM_CODE[t.algorithm.name];
+      m = { keyHead: `${prefix}${t.id}:${code}:{`, code, limit: t.spec.limit, windowMs: t.spec.windowMs, burst: t.spec.burst, penaltyMs: t.penaltyMs };
+      tableArgs.set(t, m);
+    }
+    return m;
   }
 
-  async function run(args: (string | number)[], numKeys: number): Promise<unknown> {
-    commands++;
-    try {
-      return await client.evalsha(SHA, numKeys, ...args);
-    } catch (err) {
+  function redisKey(table: LimitTable, key: string): string {
+    return `${argsOf(table).keyHead}${key}}`;
+  }
+
+  /** One script's arguments for `items` (all, or those at `idx`): keys, the header, then 6 numbers per key. */
+  function scriptArgs(items: readonly (LimitCall | LimitRefund)[], idx: readonly number[] | null, refund: boolean, now: number): (string | number)[] {
+    const n = idx === null ? items.length : idx.length;
+    const args = new Array<string | number>(n + HEAD + PER_KEY * n);
+    let j = n + HEAD;
+    for (let p = 0; p < n; p++) {
+      const item = items[idx === null ? p : idx[p]!]!;
+      const m = argsOf(item.table);
+      args[p] = `${m.keyHead}${item.key}}`;
+      args[j] = m.code;
+      args[j + 1] = m.limit;
+      args[j + 2] = m.windowMs;
+      args[j + 3] = m.burst;
+      args[j + 4] = refund ? (item as LimitRefund).consumedAt : m.penaltyMs;
+      args[j + 5] = item.cost;
+      j += PER_KEY;
+    }
+    args[n] = time === 'server' ? '' : now;
+    args[n + 1] = refund ? 'r' : 'c';
+    args[n + 2] = slack;
+    return args;
+  }
+
+  function reloadScript(args: (string | number)[], numKeys: number): (err: unknown) => Promise<unknown> {
+    return (err) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       scriptReloads++;
       commands++;
       logger.info({}, 'redis store: script not loaded (Redis restarted or failed over); sending it again');
       return client.eval(LIMITS_SCRIPT, numKeys, ...args);
-    }
+    };
   }
 
-  /** Builds one script's arguments: keys, then the header, then 6 numbers per key. */
-  function argsFor(keys: string[], mode: string, now: number, fill: (out: (string | number)[]) => void): (string | number)[] {
-    const out: (string | number)[] = keys;
-    out.push(time === 'server' ? '' : now, mode, slack);
-    fill(out);
-    return out;
+  function run(args: (string | number)[], numKeys: number): Promise<number[]> {
+    commands++;
+    return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
   }
 
   /**
-   * Sends the script for items [0, n): one call on a standalone server; one per slot on a cluster,
-   * sent together. Returns each item's reply offset and the replies.
+   * Sends the script for `items`, one per hash slot on a cluster (sent together, so still one round
+   * trip), and calls `each` with every reply and the item indexes it answers (null: all, in order).
    */
-  async function send(
-    n: number,
-    keyOf: (i: number) => string,
-    push: (i: number, out: (string | number)[]) => void,
-    mode: string,
-    now: number,
-  ): Promise<{ replies: number[][]; where: Int32Array }> {
-    const where = new Int32Array(2 * n);
-    let groups: number[][];
-    if (!cluster) {
-      groups = [Array.from({ length: n }, (_, i) => i)];
-    } else {
-      const bySlot = new Map<number, number[]>();
-      for (let i = 0; i < n; i++) {
-        const slot = keySlot(keyOf(i));
+  function send(items: readonly (LimitCall | LimitRefund)[], refund: boolean, now: number, each: ((reply: number[], idx: readonly number[] | null) => void) | null): Promise<void> {
+    roundTrips++;
+    let bySlot: Map<number, number[]> | null = null;
+    if (cluster && items.length > 1) {
+      bySlot = new Map();
+      for (let i = 0; i < items.length; i++) {
+        const slot = keySlot(redisKey(items[i]!.table, items[i]!.key));
         const g = bySlot.get(slot);
         if (g === undefined) bySlot.set(slot, [i]);
         else g.push(i);
       }
-      groups = [...bySlot.values()];
+      if (bySlot.size === 1) bySlot = null;
     }
-    roundTrips++;
-    const pending = groups.map((g, gi) => {
-      const keys = g.map(keyOf);
-      g.forEach((item, pos) => {
-        where[2 * item] = gi;
-        where[2 * item + 1] = pos;
-      });
-      const numKeys = keys.length;
-      return run(argsFor(keys, mode, now, (out) => g.forEach((item) => push(item, out))), numKeys) as Promise<number[]>;
-    });
-    return { replies: await Promise.all(pending), where };
+    let sent: Promise<unknown>;
+    if (bySlot === null) {
+      const reply = run(scriptArgs(items, null, refund, now), items.length);
+      sent = each === null ? reply : reply.then((r) => each(r, null));
+    } else {
+      const groups = [...bySlot.values()];
+      sent = Promise.all(groups.map((g) => {
+        const reply = run(scriptArgs(items, g, refund, now), g.length);
+        return each === null ? reply : reply.then((r) => each(r, g));
+      }));
+    }
+    return sent.then(succeeded, (err: unknown) => failed(err, now));
+  }
+
+  function succeeded(): void {
+    breaker.success();
+  }
+
+  function failed(err: unknown, now: number): never {
+    failures++;
+    breaker.failure(now);
+    throw new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 
   function unavailable(): RampartError {
     failures++;
     return new RampartError(ErrorCode.STORE, 'redis store: circuit open after repeated failures; not calling Redis until the cooldown ends');
-  }
-
-  async function guarded<T>(now: number, body: () => Promise<T>): Promise<T> {
-    try {
-      const result = await body();
-      if (breaker.state !== 'closed') breaker.success();
-      return result;
-    } catch (err) {
-      failures++;
-      breaker.failure(now);
-      throw new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
   }
 
   /** Answers the whole request locally when one of its calls is in a cached penalty box, or returns null. */
@@ -242,49 +270,25 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const cached = fromCache(calls, now);
       if (cached !== null) return Promise.resolve(cached);
       if (!breaker.allow(now)) return Promise.reject(unavailable());
-      return guarded(now, async () => {
-        const { replies, where } = await send(
-          calls.length,
-          (i) => redisKey(calls[i]!.table, calls[i]!.key),
-          (i, out) => {
-            const c = calls[i]!;
-            const t = c.table;
-            const s = t.spec;
-            out.push(ALGORITHM_CODE[t.algorithm.name], s.limit, s.windowMs, s.burst, t.penaltyMs, c.cost);
-          },
-          'c',
-          now,
-        );
-        const outcomes = new Array<LimitOutcome>(calls.length);
-        for (let i = 0; i < calls.length; i++) {
-          const r = replies[where[2 * i]!]!;
-          const j = 5 * where[2 * i + 1]!;
-          const at = r[r.length - 1]!;
+      const outcomes = new Array<LimitOutcome>(calls.length);
+      const decode = (r: number[], idx: readonly number[] | null): void => {
+        const at = r[r.length - 1]!;
+        const n = idx === null ? calls.length : idx.length;
+        for (let p = 0; p < n; p++) {
+          const i = idx === null ? p : idx[p]!;
+          const j = 5 * p;
           const o: LimitOutcome = { allowed: r[j] === 1, blocked: r[j + 1] === 1, remaining: r[j + 2]!, resetMs: r[j + 3]!, retryAfterMs: r[j + 4]!, at };
           outcomes[i] = o;
           if (o.blocked && blockCacheMaxKeys > 0) cache.add(`${calls[i]!.table.id}\u0000${calls[i]!.key}`, now + o.retryAfterMs);
         }
-        return outcomes;
-      });
+      };
+      return send(calls, false, now, decode).then(() => outcomes);
     },
 
     refund(refunds, now) {
       if (refunds.length === 0) return Promise.resolve();
       if (!breaker.allow(now)) return Promise.reject(unavailable());
-      return guarded(now, async () => {
-        await send(
-          refunds.length,
-          (i) => redisKey(refunds[i]!.table, refunds[i]!.key),
-          (i, out) => {
-            const r = refunds[i]!;
-            const t = r.table;
-            const s = t.spec;
-            out.push(ALGORITHM_CODE[t.algorithm.name], s.limit, s.windowMs, s.burst, r.consumedAt, r.cost);
-          },
-          'r',
-          now,
-        );
-      });
+      return send(refunds, true, now, null);
     },
 
     async reset(table, key) {
