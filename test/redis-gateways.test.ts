@@ -42,9 +42,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rampart-two-'));
   const config = join(dir, 'rampart.yaml');
   writeFileSync(config, `
-state: { redis: { url: "redis://127.0.0.1:6379", prefix: "${PREFIX}" } }
+# A loaded test machine can be slow: a generous timeout, and a failure would refuse (never admit more).
+state: { redis: { url: "redis://127.0.0.1:6379", prefix: "${PREFIX}", command_timeout: 10s } }
 rules:
-  - { name: global, key: global, limit: { rate: 100/min, algorithm: fixed-window } }
+  - { name: global, key: global, limit: { rate: 100/min, algorithm: fixed-window }, on_store_error: deny }
 gateway: { upstream: "${upstream.url}", listen: { host: 127.0.0.1, port: 0 } }
 admin: { enabled: false }
 log: { level: info, decisions: { enabled: false } }
