@@ -30,11 +30,32 @@ end
 local refund = ARGV[2] == 'r'
 local slack = tonumber(ARGV[3])
 
+-- Every key is read once (one MGET) and written once at the end (one SET or DEL per key changed),
+-- however often it appears: requests coalesced into one script often share a key (a global limit).
+local state = {}
+local values = redis.call('MGET', unpack(KEYS))
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  if state[key] == nil then
+    local v = values[i]
+    if v then state[key] = { cmsgpack.unpack(v) } else state[key] = false end
+  end
+end
+local dirty, dirtyN, ttlOf = {}, 0, {}
+
 local function load(key)
-  local v = redis.call('GET', key)
+  local v = state[key]
   if not v then return false, 0, 0, 0, 0 end
-  local a, b, c, bu = cmsgpack.unpack(v)
-  return true, a, b, c, bu
+  return true, v[1], v[2], v[3], v[4]
+end
+
+local function mark(key, v, ttl)
+  if ttlOf[key] == nil then
+    dirtyN = dirtyN + 1
+    dirty[dirtyN] = key
+  end
+  state[key] = v
+  ttlOf[key] = ttl
 end
 
 local function expires_at(alg, a, b, c, limit, win)
@@ -57,12 +78,7 @@ local function save(key, alg, a, b, c, bu, limit, win)
   local until_ = expires_at(alg, a, b, c, limit, win)
   if bu > until_ then until_ = bu end
   local ttl = until_ - now
-  if ttl <= 0 then
-    redis.call('DEL', key)
-  else
-    -- TTLs are far below 10^14 ms, so Lua's %.14g rendering of the number is exact.
-    redis.call('SET', key, cmsgpack.pack(a, b, c, bu), 'PX', ttl + slack)
-  end
+  if ttl <= 0 then mark(key, false, 0) else mark(key, { a, b, c, bu }, ttl) end
 end
 
 -- writeBucketVerdict
@@ -238,7 +254,7 @@ for i = 1, #KEYS do
   else
     if found and expires_at(alg, a, b, c, limit, win) <= now then
       a, b, c, bu = 0, 0, 0, 0
-      if cost == 0 then redis.call('DEL', key) end
+      if cost == 0 then mark(key, false, 0) end
     end
     local allowed, remaining, reset, retry, na, nb, nc = consume(alg, a, b, c, cost, limit, win, burst)
     local blocked = 0
@@ -257,6 +273,16 @@ for i = 1, #KEYS do
     local k = #out
     if allowed then out[k + 1] = 1 else out[k + 1] = 0 end
     out[k + 2] = blocked; out[k + 3] = remaining; out[k + 4] = reset; out[k + 5] = retry
+  end
+end
+for i = 1, dirtyN do
+  local key = dirty[i]
+  local v = state[key]
+  if v then
+    -- TTLs are far below 10^14 ms, so Lua's %.14g rendering of the number is exact.
+    redis.call('SET', key, cmsgpack.pack(v[1], v[2], v[3], v[4]), 'PX', ttlOf[key] + slack)
+  else
+    redis.call('DEL', key)
   end
 end
 out[#out + 1] = now

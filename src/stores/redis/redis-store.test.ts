@@ -69,6 +69,20 @@ describe('redis store', () => {
     assert.equal(store.stats().roundTrips, 1);
   });
 
+  it('shares one script between requests made in the same tick, in order, counting a shared key once per call', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client, time: 'server' });
+    const five: LimitTable = { id: 'five', algorithm: fixedWindow, spec: { limit: 5, windowMs: 3_600_000, burst: 5 }, penaltyMs: 0 };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.consume([{ table: five, key: 'shared', cost: 1 }, { table: global, key: `own-${i}`, cost: 1 }], 0)),
+    );
+    assert.deepEqual(results.map(([o]) => o.remaining), [4, 3, 2, 1, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(results.map(([o]) => o.allowed), [true, true, true, true, true, false, false, false, false, false]);
+    assert.deepEqual(results.map(([, o]) => o.remaining), Array(10).fill(999));
+    assert.equal(w.scripts(), 1);
+    assert.equal(store.stats().roundTrips, 1);
+  });
+
   it('answers a key in a penalty box from the block cache, taking nothing from the other limits', async () => {
     const w = wrapped();
     const store = storeWith({ client: w.client });

@@ -4,7 +4,8 @@
  *
  * - **One round trip per request.** All the limit calls of a request go in one EVALSHA. On a
  *   cluster, calls whose keys hash to different slots go as one script per slot, sent together
- *   (ioredis pipelines them), so the request still waits for one round trip.
+ *   (ioredis pipelines them), so the request still waits for one round trip. Requests made in the
+ *   same tick share their scripts (script-batcher.ts): under load, fewer than one script per request.
  * - **Time from Redis.** The script reads `TIME`, so instances with skewed clocks enforce one limit.
  *   Outcomes carry the server time (`at`); the engine hands it back as `consumedAt` for refunds.
  *   `time: 'caller'` uses the `now` passed in instead (the conformance suite and replay need it).
@@ -27,8 +28,8 @@ import type { HotStore, LimitCall, LimitOutcome, LimitRefund, LimitTable, StoreS
 import { createBlockCache } from './block-cache.ts';
 import { createCircuitBreaker } from './circuit-breaker.ts';
 import type { BreakerState } from './circuit-breaker.ts';
-import { keySlot } from './key-slot.ts';
 import { LIMITS_SCRIPT } from './limits-script.ts';
+import { createScriptBatcher } from './script-batcher.ts';
 import { createHash } from 'node:crypto';
 
 /**
@@ -94,9 +95,8 @@ export interface RedisStore extends HotStore {
 
 const ALGORITHM_CODE: Readonly<Record<AlgorithmName, number>> = { 'fixed-window': 1, 'sliding-window': 2, 'token-bucket': 3, gcra: 4 };
 const SHA = createHash('sha1').update(LIMITS_SCRIPT).digest('hex');
-/** ARGV entries before the per-key groups. */
-const HEAD = 3;
-const PER_KEY = 6;
+/** Keys in one script call when requests are coalesced (a bigger batch is split between requests). */
+const MAX_KEYS_PER_SCRIPT = 256;
 
 /**
  * Creates a Redis-backed store around a client you pass in (see create-redis-client.ts for one made
@@ -111,7 +111,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const prefix = options.prefix ?? 'rampart:';
   if (/[{}]/.test(prefix)) throw new RampartError(ErrorCode.INVALID_ARGUMENT, `redis store: prefix ${JSON.stringify(prefix)} must not contain { or } (they change the hash slot)`);
   const logger = options.logger ?? silentLogger;
-  const slack = String(ttlSlackMs);
   const cache = createBlockCache(blockCacheMaxKeys);
   const transitions: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0 };
   const breaker = createCircuitBreaker({
@@ -153,29 +152,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return `${argsOf(table).keyHead}${key}}`;
   }
 
-  /** One script's arguments for `items` (all, or those at `idx`): keys, the header, then 6 numbers per key. */
-  function scriptArgs(items: readonly (LimitCall | LimitRefund)[], idx: readonly number[] | null, refund: boolean, now: number): (string | number)[] {
-    const n = idx === null ? items.length : idx.length;
-    const args = new Array<string | number>(n + HEAD + PER_KEY * n);
-    let j = n + HEAD;
-    for (let p = 0; p < n; p++) {
-      const item = items[idx === null ? p : idx[p]!]!;
-      const m = argsOf(item.table);
-      args[p] = `${m.keyHead}${item.key}}`;
-      args[j] = m.code;
-      args[j + 1] = m.limit;
-      args[j + 2] = m.windowMs;
-      args[j + 3] = m.burst;
-      args[j + 4] = refund ? (item as LimitRefund).consumedAt : m.penaltyMs;
-      args[j + 5] = item.cost;
-      j += PER_KEY;
-    }
-    args[n] = time === 'server' ? '' : now;
-    args[n + 1] = refund ? 'r' : 'c';
-    args[n + 2] = slack;
-    return args;
-  }
-
   function reloadScript(args: (string | number)[], numKeys: number): (err: unknown) => Promise<unknown> {
     return (err) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
@@ -186,51 +162,33 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     };
   }
 
-  function run(args: (string | number)[], numKeys: number): Promise<number[]> {
-    commands++;
-    return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
-  }
-
-  /**
-   * Sends the script for `items`, one per hash slot on a cluster (sent together, so still one round
-   * trip), and calls `each` with every reply and the item indexes it answers (null: all, in order).
-   */
-  function send(items: readonly (LimitCall | LimitRefund)[], refund: boolean, now: number, each: ((reply: number[], idx: readonly number[] | null) => void) | null): Promise<void> {
-    roundTrips++;
-    let bySlot: Map<number, number[]> | null = null;
-    if (cluster && items.length > 1) {
-      bySlot = new Map();
-      for (let i = 0; i < items.length; i++) {
-        const slot = keySlot(redisKey(items[i]!.table, items[i]!.key));
-        const g = bySlot.get(slot);
-        if (g === undefined) bySlot.set(slot, [i]);
-        else g.push(i);
-      }
-      if (bySlot.size === 1) bySlot = null;
-    }
-    let sent: Promise<unknown>;
-    if (bySlot === null) {
-      const reply = run(scriptArgs(items, null, refund, now), items.length);
-      sent = each === null ? reply : reply.then((r) => each(r, null));
-    } else {
-      const groups = [...bySlot.values()];
-      sent = Promise.all(groups.map((g) => {
-        const reply = run(scriptArgs(items, g, refund, now), g.length);
-        return each === null ? reply : reply.then((r) => each(r, g));
-      }));
-    }
-    return sent.then(succeeded, (err: unknown) => failed(err, now));
-  }
-
-  function succeeded(): void {
-    breaker.success();
-  }
-
-  function failed(err: unknown, now: number): never {
-    failures++;
-    breaker.failure(now);
-    throw new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
+  const batcher = createScriptBatcher({
+    cluster,
+    maxKeys: MAX_KEYS_PER_SCRIPT,
+    timeArg: time === 'server' ? () => '' : (now) => now,
+    slack: String(ttlSlackMs),
+    redisKey: (item) => `${argsOf(item.table).keyHead}${item.key}}`,
+    encode(item, refund, args, j) {
+      const m = argsOf(item.table);
+      args[j] = m.code;
+      args[j + 1] = m.limit;
+      args[j + 2] = m.windowMs;
+      args[j + 3] = m.burst;
+      args[j + 4] = refund ? (item as LimitRefund).consumedAt : m.penaltyMs;
+      args[j + 5] = item.cost;
+    },
+    run(args, numKeys) {
+      commands++;
+      return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
+    },
+    onRoundTrip: () => void roundTrips++,
+    onScriptOk: () => breaker.success(),
+    onScriptError(err, now) {
+      failures++;
+      breaker.failure(now);
+      return new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    },
+  });
 
   function unavailable(): RampartError {
     failures++;
@@ -270,25 +228,33 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const cached = fromCache(calls, now);
       if (cached !== null) return Promise.resolve(cached);
       if (!breaker.allow(now)) return Promise.reject(unavailable());
-      const outcomes = new Array<LimitOutcome>(calls.length);
-      const decode = (r: number[], idx: readonly number[] | null): void => {
-        const at = r[r.length - 1]!;
-        const n = idx === null ? calls.length : idx.length;
-        for (let p = 0; p < n; p++) {
-          const i = idx === null ? p : idx[p]!;
-          const j = 5 * p;
-          const o: LimitOutcome = { allowed: r[j] === 1, blocked: r[j + 1] === 1, remaining: r[j + 2]!, resetMs: r[j + 3]!, retryAfterMs: r[j + 4]!, at };
-          outcomes[i] = o;
-          if (o.blocked && blockCacheMaxKeys > 0) cache.add(`${calls[i]!.table.id}\u0000${calls[i]!.key}`, now + o.retryAfterMs);
-        }
-      };
-      return send(calls, false, now, decode).then(() => outcomes);
+      return new Promise<LimitOutcome[]>((resolve, reject) => {
+        const outcomes = new Array<LimitOutcome>(calls.length);
+        batcher.submit(
+          {
+            items: calls,
+            now,
+            left: 0,
+            failed: false,
+            onItem(i, r, j) {
+              const o: LimitOutcome = { allowed: r[j] === 1, blocked: r[j + 1] === 1, remaining: r[j + 2]!, resetMs: r[j + 3]!, retryAfterMs: r[j + 4]!, at: r[r.length - 1]! };
+              outcomes[i] = o;
+              if (o.blocked && blockCacheMaxKeys > 0) cache.add(`${calls[i]!.table.id}\u0000${calls[i]!.key}`, now + o.retryAfterMs);
+            },
+            onDone: () => resolve(outcomes),
+            onError: reject,
+          },
+          false,
+        );
+      });
     },
 
     refund(refunds, now) {
       if (refunds.length === 0) return Promise.resolve();
       if (!breaker.allow(now)) return Promise.reject(unavailable());
-      return send(refunds, true, now, null);
+      return new Promise<void>((resolve, reject) => {
+        batcher.submit({ items: refunds, now, left: 0, failed: false, onItem() {}, onDone: resolve, onError: reject }, true);
+      });
     },
 
     async reset(table, key) {
