@@ -178,6 +178,18 @@ describe('redis store', () => {
     }
   });
 
+  it('fails the request, never hangs it, when the client throws instead of rejecting', async () => {
+    const throwing: RedisScriptClient = {
+      evalsha: () => {
+        throw new Error('socket gone');
+      },
+      eval: () => Promise.reject(new Error('socket gone')),
+      del: () => Promise.resolve(0),
+    };
+    const store = storeWith({ client: throwing, time: 'server' });
+    await assert.rejects(store.consume([{ table: global, key: 'x', cost: 1 }], T0), { code: 'RAMPART_ERR_STORE', message: /socket gone/ });
+  });
+
   it('refuses a prefix that would change the hash slot', () => {
     assert.throws(() => createRedisStore({ client, prefix: 'a{b}' }), { code: 'RAMPART_ERR_INVALID_ARGUMENT' });
   });

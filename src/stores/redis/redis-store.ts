@@ -179,7 +179,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     },
     run(args, numKeys) {
       commands++;
-      return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
+      try {
+        return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
+      } catch (err) {
+        // A client that throws instead of rejecting must not leave requests waiting forever.
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
     },
     onRoundTrip: () => void roundTrips++,
     onScriptOk: () => breaker.success(),
