@@ -88,12 +88,19 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   let ready = false;
   /** What is in force for the sections read once at start: reloads can't change them. */
   const running = policy;
-  const proxyAddress = await gateway.listen();
+  let proxyAddress: Awaited<ReturnType<typeof gateway.listen>>;
+  try {
+    proxyAddress = await gateway.listen();
+  } catch (err) {
+    await engine.close(); // a Redis connection would keep the process alive
+    throw err;
+  }
   let adminUrl: string | null = null;
   try {
     if (admin !== null) adminUrl = (await admin.listen()).url;
   } catch (err) {
     await gateway.close();
+    await engine.close();
     throw new RampartError(ErrorCode.LISTEN, `admin listener: cannot listen on ${policy.admin.host}:${policy.admin.port}: ${(err as Error).message}`, { cause: err });
   }
 
