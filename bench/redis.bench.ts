@@ -26,7 +26,7 @@ const quick = process.argv.includes('--quick');
 const URL = process.env['RAMPART_BENCH_REDIS'] ?? 'redis://127.0.0.1:6379';
 const KEYS = 10_000;
 const ips = Array.from({ length: KEYS }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 4;
 const OPS: Record<number, number> = quick ? { 1: 2_000, 64: 10_000, 256: 10_000 } : { 1: 10_000, 64: 60_000, 256: 60_000 };
 const FLOOD_OPS = quick ? 10_000 : 50_000;
 
@@ -159,7 +159,9 @@ const table = new Map<string, Row>();
 let offset = 0;
 for (const concurrency of [1, 64, 256]) {
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of contenders) {
+    // Each round starts with a different contender: the first after a pause runs on a colder machine.
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(k + round) % contenders.length]!;
       const ops = OPS[concurrency]!;
       const before = await commandStats();
       const rate = await drive(c.decide, ops, concurrency, offset);
@@ -213,7 +215,7 @@ Command: \`npm run bench:redis\` (${machine()}; Redis ${(await admin.info('serve
 Every contender has its own ioredis client with the same options (defaults plus \`enableAutoPipelining\`,
 which rampart sets on the client it makes from \`state.redis\`), on the same Redis, with the same
 keys (10,000 client addresses in turn) and a limit that is never reached; ${ROUNDS} interleaved
-round(s) per concurrency, mean shown. "Scripts sent" and "commands executed" per decision are
+round(s) per concurrency, each starting with a different contender, mean shown. "Scripts sent" and "commands executed" per decision are
 \`INFO commandstats\` deltas over all runs: sent = EVALSHA/EVAL from the client (one round trip
 each), executed = those plus the commands the scripts ran inside Redis.
 
