@@ -31,8 +31,8 @@ export interface CompiledRule {
   readonly index: number;
   readonly action: Action;
   readonly monitor: boolean;
-  /** On a store failure: true = apply the action (fail closed), false = skip the rule (fail open). */
-  readonly failClosed: boolean;
+  /** On a store failure: `allow` skips the rule (fail open), `deny` applies its action, `local` limits in-process. */
+  readonly onStoreError: 'allow' | 'deny' | 'local';
   readonly when: Predicate | null;
   /** Null for rules without a limit. */
   readonly key: KeyFunction | null;
@@ -142,7 +142,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     } catch (err) {
       issues.push({ path: `${path}.limit`, message: (err as Error).message });
     }
-    table = { id: rule.name, algorithm: getAlgorithm(lim.algorithm), spec, penaltyMs };
+    table = { id: rule.name, algorithm: getAlgorithm(lim.algorithm), spec, penaltyMs, monitor: policy.mode === 'monitor' || rule.monitor === true };
     if (lim.count !== undefined) counts = compileStatusMatcher(lim.count.status);
     if (bucket) {
       // A bucket's quota is its burst, and it takes burst/rate to refill: `q=60;w=12` for 300/min with burst 60.
@@ -157,7 +157,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     index,
     action,
     monitor: policy.mode === 'monitor' || rule.monitor === true,
-    failClosed: (rule.on_error ?? policy.on_error) === 'deny',
+    onStoreError: rule.on_store_error ?? policy.on_error,
     when,
     key: table === null ? null : compileKey(keyParts, policy),
     skipIfMissing: rule.if_missing === 'skip',

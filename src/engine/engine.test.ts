@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { parsePolicy } from '../policy/load-policy.ts';
 import { silentLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
-import type { HotStore } from '../stores/types.ts';
+import type { HotStore, LimitRefund } from '../stores/types.ts';
 import type { Signal } from '../signals/types.ts';
 import { VirtualClock } from './clock.ts';
 import { createEngine } from './engine.ts';
@@ -403,7 +403,7 @@ describe('engine: failures become decisions', () => {
     const { engine } = setup(`
 rules:
   - { name: open, match: /a, limit: { rate: 5/min } }
-  - { name: closed, match: /b, limit: { rate: 5/min }, on_error: deny }
+  - { name: closed, match: /b, limit: { rate: 5/min }, on_store_error: deny }
 `, { store: failing });
     const a = await engine.decide(req('GET', '/a'));
     assert.equal(a.action, 'allow');
@@ -412,6 +412,43 @@ rules:
     const b = await engine.decide(req('GET', '/b'));
     assert.equal(b.action, 'throttle');
     assert.equal(b.rule, 'closed');
+  });
+
+  it('limits in-process with the same settings while the store is down (on_store_error: local)', async () => {
+    const { engine } = setup(`
+rules:
+  - { name: near, match: /c, limit: { rate: 3/min, penalty: 1m }, on_store_error: local }
+  - { name: wide, match: /c, key: global, limit: { rate: 100/min }, on_store_error: local }
+`, { store: failing });
+    const ds = await run(engine, req('GET', '/c'), 5);
+    assert.deepEqual(ds.map((d) => d.action), ['allow', 'allow', 'allow', 'throttle', 'throttle']);
+    assert.deepEqual(ds.map((d) => d.error?.code), Array(5).fill('RAMPART_ERR_STORE'));
+    assert.ok(ds[4]!.reasons.includes('penalty:near'));
+    // Refused requests took nothing from the global limit: 97 more pass from other addresses.
+    const others = [];
+    for (let i = 0; i < 98; i++) others.push(await engine.decide(req('GET', '/c', { ip: `198.51.100.${i + 10}` })));
+    assert.deepEqual(others.map((d) => d.action).filter((a) => a === 'allow').length, 97);
+  });
+
+  it('refunds with the time the store reports, and never a call the store skipped', async () => {
+    const refunds: LimitRefund[] = [];
+    const skew: HotStore = {
+      kind: 'remote',
+      consume: (calls) => Promise.resolve(calls.map((c, i) => (i === 0 ? { allowed: false, blocked: true, remaining: 0, resetMs: 5, retryAfterMs: 5, at: 42 } : { allowed: true, blocked: false, remaining: 9, resetMs: 0, retryAfterMs: 0, at: 42, ...(c.key === 'skip' ? { skipped: true } : {}) }))),
+      refund: (r) => void refunds.push(...r),
+      reset: () => undefined,
+      stats: () => ({ keys: 0, evictions: 0, protectedEvictions: 0, expired: 0 }),
+      close: async () => undefined,
+    };
+    const { engine } = setup(`
+rules:
+  - { name: boxed, match: /d, limit: { rate: 1/min } }
+  - { name: taken, match: /d, key: global, limit: { rate: 10/min } }
+  - { name: skipped, match: /d, key: header:x-s, limit: { rate: 10/min } }
+`, { store: skew });
+    const d = await engine.decide(req('GET', '/d', { headers: { 'x-s': 'skip' } }));
+    assert.equal(d.action, 'throttle');
+    assert.deepEqual(refunds.map((r) => [r.table.id, r.consumedAt]), [['taken', 42]]);
   });
 
   it('turns a throwing signal into an error decision instead of an exception', async () => {

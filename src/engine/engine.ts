@@ -10,7 +10,9 @@ import type { Logger } from '../logger.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { builtinSignals } from '../signals/registry.ts';
 import type { Signal } from '../signals/types.ts';
+import { createStore } from '../stores/create-store.ts';
 import { createMemoryStore } from '../stores/memory/memory-store.ts';
+import type { MemoryStore } from '../stores/memory/memory-store.ts';
 import type { HotStore, LimitOutcome, LimitRefund } from '../stores/types.ts';
 import { systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
@@ -26,7 +28,7 @@ import type { RampartRequest } from './request-context.ts';
 export interface EngineOptions {
   /** A validated policy document (see `parsePolicy` / `loadPolicyFile`). */
   policy: PolicyDocument;
-  /** Hot state. Default: a memory store bounded by `state.memory.max_keys`. */
+  /** Hot state. Default: the policy's `state` (a memory store bounded by `state.memory.max_keys`, or Redis). */
   store?: HotStore;
   /** Default: the system clock. Tests and replay pass a VirtualClock. */
   clock?: Clock;
@@ -95,6 +97,8 @@ export class Engine {
   readonly #signals: readonly Signal[];
   readonly #source: string;
   #policy: CompiledPolicy;
+  /** In-process limits for rules with `on_store_error: local`, made on the first store failure. */
+  #fallback: MemoryStore | null = null;
   #lastErrorLog = 0;
   #suppressedErrors = 0;
 
@@ -102,9 +106,9 @@ export class Engine {
     this.#signals = options.signals ?? builtinSignals;
     this.#source = options.source ?? 'policy';
     this.#policy = compilePolicy(options.policy, this.#signals, this.#source);
-    this.store = options.store ?? createMemoryStore({ maxKeys: options.policy.state.memory.max_keys });
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? defaultLogger();
+    this.store = options.store ?? createStore(options.policy.state, this.logger);
   }
 
   /** The compiled policy in force. */
@@ -219,9 +223,10 @@ export class Engine {
     return false;
   }
 
-  /** Closes the store. */
+  /** Closes the store (and the Redis connection, if the engine made one). */
   async close(): Promise<void> {
     await this.store.close();
+    await this.#fallback?.close();
   }
 
   #completeLimits(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy): Decision {
@@ -231,8 +236,8 @@ export class Engine {
       const rule = c.rule;
       const o = outcomes[i]!;
       if (!o.allowed) (verdicts ??= new Verdicts()).fire(rule, rule.action, o.blocked ? rule.reasonPenalty : rule.reasonLimit, o.retryAfterMs);
-      else if (rule.counts !== null && c.cost > 0) {
-        (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now, counts: rule.counts });
+      else if (rule.counts !== null && c.cost > 0 && o.skipped !== true) {
+        (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now, counts: rule.counts });
       }
     }
     // A refused request never reaches the application: it takes no units from the limits that admitted
@@ -242,8 +247,8 @@ export class Engine {
       for (let i = 0; i < calls.length; i++) {
         const c = calls[i]!;
         const o = outcomes[i]!;
-        if (c.cost > 0 && o.allowed) {
-          (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now });
+        if (c.cost > 0 && o.allowed && o.skipped !== true) {
+          (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now });
           // The outcome is ours (stores hand out fresh ones): make the RateLimit header show the refund.
           o.remaining = Math.min(c.rule.quota, o.remaining + c.cost);
         }
@@ -266,13 +271,39 @@ export class Engine {
     return new EngineDecision(action, v.intended, decidedBy === null ? null : decidedBy.name, v.reasons, STATUS[action], retryAfter, error, ctx, pending ?? NO_PENDING, limits);
   }
 
-  /** The store failed: each limit rule fails open (skipped) or closed (fires) as configured. */
+  /**
+   * The store failed: each limit rule fails open (skipped), closed (fires), or to an in-process
+   * limiter with the same settings (`local`), as its `on_store_error` says.
+   */
   #storeFailed(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], err: unknown): Decision {
     const error = new RampartError(ErrorCode.STORE, `state store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    this.#logError(error, 'state store failed; limits fail open or closed as configured');
+    this.#logError(error, 'state store failed; limits fall back as their on_store_error says');
     const v = verdicts ?? new Verdicts();
     v.reasons.push(`error:${ErrorCode.STORE}`);
-    for (const { rule } of calls) if (rule.failClosed) v.fire(rule, rule.action, rule.reasonLimit, 1000);
+    let local: EngineCall[] | null = null;
+    for (const c of calls) {
+      const rule = c.rule;
+      if (rule.onStoreError === 'deny') v.fire(rule, rule.action, rule.reasonLimit, 1000);
+      else if (rule.onStoreError === 'local') (local ??= []).push(c);
+    }
+    if (local !== null) {
+      // Counts that depend on the response are not kept for these: every response counts locally.
+      const fallback = (this.#fallback ??= createMemoryStore({ maxKeys: this.#policy.document.state.memory.max_keys }));
+      const outcomes = fallback.consume(local, ctx.now);
+      for (let i = 0; i < local.length; i++) {
+        const o = outcomes[i]!;
+        const rule = local[i]!.rule;
+        if (!o.allowed) v.fire(rule, rule.action, o.blocked ? rule.reasonPenalty : rule.reasonLimit, o.retryAfterMs);
+      }
+      if (v.action !== 'allow') {
+        const refunds: LimitRefund[] = [];
+        for (let i = 0; i < local.length; i++) {
+          const c = local[i]!;
+          if (c.cost > 0 && outcomes[i]!.allowed) refunds.push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now });
+        }
+        fallback.refund(refunds, ctx.now);
+      }
+    }
     return this.#finish(ctx, v, null, null, error);
   }
 

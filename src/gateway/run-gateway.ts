@@ -70,6 +70,9 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   }
   const logger: Logger = options.logger ?? pino({ level: policy.log.level, base: { name: 'rampart' } }, pino.destination({ fd: 2, sync: false }));
   const engine = createEngine({ policy, logger, source: configFile });
+  // A shared store connects before the first request, within its connect timeout; if Redis is down the
+  // gateway starts anyway, its limits fall back as configured and it reconnects by itself.
+  await engine.store.ready?.();
 
   const observers: RequestObserver[] = [];
   const decisionLog = createDecisionLog(policy.log.decisions, { ...apiKeyOptions(policy), logger });
@@ -85,12 +88,19 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   let ready = false;
   /** What is in force for the sections read once at start: reloads can't change them. */
   const running = policy;
-  const proxyAddress = await gateway.listen();
+  let proxyAddress: Awaited<ReturnType<typeof gateway.listen>>;
+  try {
+    proxyAddress = await gateway.listen();
+  } catch (err) {
+    await engine.close(); // a Redis connection would keep the process alive
+    throw err;
+  }
   let adminUrl: string | null = null;
   try {
     if (admin !== null) adminUrl = (await admin.listen()).url;
   } catch (err) {
     await gateway.close();
+    await engine.close();
     throw new RampartError(ErrorCode.LISTEN, `admin listener: cannot listen on ${policy.admin.host}:${policy.admin.port}: ${(err as Error).message}`, { cause: err });
   }
 

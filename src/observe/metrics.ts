@@ -14,6 +14,13 @@
  * | `rampart_store_evictions_total` | counter | — | keys evicted for room while still holding state |
  * | `rampart_store_protected_evictions_total` | counter | — | of those, keys that were blocked or over their limit |
  * | `rampart_store_expired_total` | counter | — | keys removed because their state expired |
+ * | `rampart_store_round_trips_total` | counter | — | Redis store: round trips to Redis (a cluster pipeline counts once) |
+ * | `rampart_store_block_cache_hits_total` | counter | — | Redis store: requests refused from the local block cache, without a Redis call |
+ * | `rampart_store_script_reloads_total` | counter | — | Redis store: NOSCRIPT replies answered by sending the script again |
+ * | `rampart_store_failures_total` | counter | — | Redis store: failed round trips, and calls refused at once by the open breaker |
+ * | `rampart_store_breaker_transitions_total` | counter | `to` | Redis store: circuit breaker transitions (`open`, `half-open`, `closed`) |
+ * | `rampart_store_connection_events_total` | counter | `event` | Redis store: `connect` and `disconnect` events |
+ * | `rampart_store_up` | gauge | — | Redis store: 1 while connected and the breaker is closed, else 0 |
  *
  * Label values come only from the policy (route templates, rule names) and closed sets (actions,
  * failure kinds): a URL, IP or header never becomes a label, so cardinality is bounded by the
@@ -21,6 +28,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from '../errors.ts';
+import type { RedisStoreStats } from '../stores/redis/redis-store.ts';
 import type { StoreStats, HotStore } from '../stores/types.ts';
 import type { RequestObserver, RequestRecord, UpstreamFailure } from './request-observer.ts';
 
@@ -74,6 +82,7 @@ export function createMetrics(options: { store: HotStore }): Metrics {
   storeCounter(registry, store, 'rampart_store_evictions_total', 'Keys evicted to make room while still holding state.', (s) => s.evictions);
   storeCounter(registry, store, 'rampart_store_protected_evictions_total', 'Evicted keys that were blocked or over their limit (each may have let an abuser start over).', (s) => s.protectedEvictions);
   storeCounter(registry, store, 'rampart_store_expired_total', 'Keys removed because their state expired.', (s) => s.expired);
+  if (store.kind === 'redis') remoteStoreMetrics(registry, store as HotStore & { stats(): RedisStoreStats });
 
   const observer: RequestObserver = {
     onRequest(record: RequestRecord): void {
@@ -93,7 +102,7 @@ export function createMetrics(options: { store: HotStore }): Metrics {
 
 // The store keeps cumulative counts; each scrape adds what grew since the last one. A count that
 // went down means a new store: the counter resets, which Prometheus' rate() reads correctly.
-function storeCounter(registry: Registry, store: HotStore, name: string, help: string, read: (s: StoreStats) => number): void {
+function storeCounter<S extends StoreStats>(registry: Registry, store: { stats(): S }, name: string, help: string, read: (s: S) => number): void {
   let seen = 0;
   new Counter({
     name,
@@ -109,4 +118,51 @@ function storeCounter(registry: Registry, store: HotStore, name: string, help: s
       seen = now;
     },
   });
+}
+
+/** Counters of a Redis store: round trips, block cache hits, failures, breaker and connection transitions. */
+function remoteStoreMetrics(registry: Registry, store: { stats(): RedisStoreStats }): void {
+  storeCounter(registry, store, 'rampart_store_round_trips_total', 'Round trips to Redis (a cluster pipeline counts once).', (s) => s.roundTrips);
+  storeCounter(registry, store, 'rampart_store_block_cache_hits_total', 'Requests refused from the local block cache, without a Redis call.', (s) => s.blockCacheHits);
+  storeCounter(registry, store, 'rampart_store_script_reloads_total', 'NOSCRIPT replies answered by sending the script again.', (s) => s.scriptReloads);
+  storeCounter(registry, store, 'rampart_store_failures_total', 'Failed round trips to Redis, and calls refused at once by the open breaker.', (s) => s.failures);
+  const seen = { open: 0, 'half-open': 0, closed: 0, connect: 0, disconnect: 0 };
+  const grow = (c: Counter, label: string, name: keyof typeof seen, now: number): void => {
+    if (now > seen[name]) c.inc({ [label]: name }, now - seen[name]);
+    seen[name] = now;
+  };
+  const transitions: Counter = new Counter({
+    name: 'rampart_store_breaker_transitions_total',
+    help: 'Circuit breaker transitions, by target state.',
+    labelNames: ['to'],
+    registers: [registry],
+    collect() {
+      const t = store.stats().transitions;
+      grow(transitions, 'to', 'open', t.open);
+      grow(transitions, 'to', 'half-open', t['half-open']);
+      grow(transitions, 'to', 'closed', t.closed);
+    },
+  });
+  const connections: Counter = new Counter({
+    name: 'rampart_store_connection_events_total',
+    help: 'Redis connection events: connect, disconnect.',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      const s = store.stats();
+      grow(connections, 'event', 'connect', s.connects);
+      grow(connections, 'event', 'disconnect', s.disconnects);
+    },
+  });
+  new Gauge({
+    name: 'rampart_store_up',
+    help: '1 while Redis is connected and the circuit breaker is closed, else 0.',
+    registers: [registry],
+    collect() {
+      const s = store.stats();
+      this.set(s.connected && s.breaker === 'closed' ? 1 : 0);
+    },
+  });
+  for (const to of ['open', 'half-open', 'closed']) transitions.inc({ to }, 0);
+  for (const event of ['connect', 'disconnect']) connections.inc({ event }, 0);
 }

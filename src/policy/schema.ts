@@ -153,8 +153,49 @@ const rule = z.strictObject({
     .optional()
     .meta({ description: 'What to do when the rule fires. With a limit: default `throttle`. Without: required (`deny` or `allow`).' }),
   monitor: z.boolean().optional().meta({ description: 'Log what the rule would do, enforce nothing.' }),
-  on_error: z.enum(['allow', 'deny']).optional().meta({ description: 'If the state store fails: `allow` (fail open) or `deny` (apply the action). Default: the top-level `on_error`.' }),
+  on_store_error: z.enum(['allow', 'deny', 'local'], { error: 'expected allow, deny or local' }).optional().meta({
+    description: 'If the state store fails (Redis down or slow): `allow` skips the limit (fail open), `deny` applies the action, `local` limits in this process with the same settings. Default: the top-level `on_error`.',
+  }),
   headers: z.boolean().default(true).meta({ description: 'Send RateLimit headers for this rule.' }),
+});
+
+const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
+const redisUrl = z
+  .string()
+  .regex(REDIS_URL, { error: 'expected a URL like redis://127.0.0.1:6379/0 or rediss://user:pass@host:6380' })
+  .meta({ description: '`redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS.' });
+
+const redis = z
+  .strictObject({
+    url: redisUrl.optional().meta({ description: 'One Redis server (or a proxy). Give `url` or `nodes`.' }),
+    nodes: z.array(redisUrl).min(1).optional().meta({ description: 'Redis Cluster seed nodes (`redis://host:port`, any few of the cluster). Give `url` or `nodes`.' }),
+    prefix: z
+      .string()
+      .regex(/^[^{}\s]*$/, { error: 'a prefix must not contain {, } or spaces' })
+      .default('rampart:')
+      .meta({ description: 'Prepended to every key, so several policies or apps can share one Redis. Default `rampart:`.' }),
+    command_timeout: duration.default('50ms').meta({ description: 'How long a request waits for Redis before its limits fall back (`on_store_error`). Default 50ms.' }),
+    connect_timeout: duration.default('2s').meta({ description: 'How long one connection attempt may take (reconnects are automatic). Default 2s.' }),
+    block_cache: z
+      .strictObject({
+        max_keys: z.number().int().min(0).max(1_000_000).default(10_000).meta({ description: 'Keys in a penalty box remembered locally, so their requests cost no Redis call. 0 turns it off. Default 10,000.' }),
+      })
+      .prefault({}),
+    breaker: z
+      .strictObject({
+        failures: z.number().int().min(1).max(1000).default(5).meta({ description: 'Failed round trips in a row that open the circuit. Default 5.' }),
+        cooldown: duration.default('1s').meta({ description: 'How long the circuit stays open before one request tries Redis again. Default 1s.' }),
+      })
+      .prefault({}),
+  })
+  .refine((r) => (r.url === undefined) !== (r.nodes === undefined), { error: 'give exactly one of `url` (one server) or `nodes` (a cluster)' })
+  .meta({ description: 'Shared state in Redis or Redis Cluster: every instance enforces the same limits.' });
+
+const stateObject = z.strictObject({
+  memory: z
+    .strictObject({ max_keys: z.number().int().min(100).max(16_777_216).default(1_000_000).meta({ description: 'Most keys tracked at once over all limits (≤ 16,777,216). About 120 bytes each. With `redis`: the bound of the `local` fallback.' }) })
+    .prefault({}),
+  redis: redis.optional(),
 });
 
 const listen = (host: string, port: number) =>
@@ -240,7 +281,7 @@ export const policySchema = z
     $schema: z.string().optional(),
     version: z.literal(1, { error: 'expected version: 1' }).default(1),
     mode: z.enum(['enforce', 'monitor']).default('enforce').meta({ description: '`monitor` logs decisions and enforces nothing.' }),
-    on_error: z.enum(['allow', 'deny']).default('allow').meta({ description: 'When deciding fails: the default for rules without their own `on_error` when the state store fails, and the decision when a signal or the engine itself fails.' }),
+    on_error: z.enum(['allow', 'deny']).default('allow').meta({ description: 'When deciding fails: the default `on_store_error` of limit rules that set none, and the decision when a signal or the engine itself fails.' }),
     client_ip: z
       .strictObject({
         trusted_proxies: ipList.default([]),
@@ -269,13 +310,10 @@ export const policySchema = z
       .prefault({})
       .meta({ description: 'Where the `api_key` and `user` identities come from.' }),
     state: z
-      .strictObject({
-        memory: z
-          .strictObject({ max_keys: z.number().int().min(100).max(16_777_216).default(1_000_000).meta({ description: 'Most keys tracked at once over all limits (≤ 16,777,216). About 120 bytes each.' }) })
-          .prefault({}),
-      })
+      .union([redisUrl, stateObject], { error: 'expected a redis:// URL or an object with `memory` and/or `redis`' })
+      .transform((v) => (typeof v === 'string' ? stateObject.parse({ redis: { url: v } }) : v))
       .prefault({})
-      .meta({ description: 'Hot state (counters). Embedded memory by default.' }),
+      .meta({ description: 'Hot state (counters, penalty boxes): embedded memory by default; `redis://…` (or a `redis` section) shares it between instances.' }),
     responses: z
       .strictObject({
         rate_limit_headers: z.enum(['draft', 'legacy', 'both', 'none']).default('draft').meta({
@@ -315,3 +353,5 @@ export type PolicyInput = z.input<typeof policySchema>;
 /** The policy after shape validation and defaults. */
 export type PolicyDocument = z.output<typeof policySchema>;
 export type RuleDocument = PolicyDocument['rules'][number];
+export type StateDocument = PolicyDocument['state'];
+export type RedisDocument = NonNullable<StateDocument['redis']>;

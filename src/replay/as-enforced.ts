@@ -32,7 +32,8 @@ export function asEnforced(policy: PolicyDocument): EnforcedPolicy {
   // Future sections (redis, postgres) land under `state`; replay never touches them.
   const ignoredStores = Object.keys(policy.state).filter((key) => key !== 'memory');
   return {
-    policy: { ...policy, mode: 'enforce', rules },
+    // Only the memory section is kept, so the engine never connects to a production store.
+    policy: { ...policy, mode: 'enforce', rules, state: { memory: policy.state.memory } },
     monitored: all ? () => true : (rule) => names.has(rule),
     ignoredStores,
   };

@@ -14,6 +14,11 @@ export interface LimitTable {
   readonly spec: LimitSpec;
   /** Once the limit is exceeded, block the key for this long (ms). 0 = no penalty box. */
   readonly penaltyMs: number;
+  /**
+   * The rule only monitors (refuses nothing). A store with a local block cache must not refuse a
+   * whole request because this table's key is blocked: the other limits must still count it.
+   */
+  readonly monitor?: boolean;
 }
 
 /** One limit to apply to one key. */
@@ -32,6 +37,16 @@ export interface LimitOutcome {
   remaining: number;
   resetMs: number;
   retryAfterMs: number;
+  /**
+   * The store's time when it applied the call (a Redis store's server time), to pass back as
+   * `consumedAt` in a refund. Absent: the `now` given to `consume`.
+   */
+  at?: number;
+  /**
+   * True when the store did not apply this call: another call of the batch was refused without a
+   * round trip (a cached penalty box). Nothing was taken, so there is nothing to refund.
+   */
+  skipped?: boolean;
 }
 
 /** A refund of units taken earlier by a {@link LimitCall} at `consumedAt`. */
@@ -69,5 +84,7 @@ export interface HotStore {
   /** Drops all state for `key` in `table` (unblocks it). */
   reset(table: LimitTable, key: string): MaybePromise<void>;
   stats(): StoreStats;
+  /** Remote stores: resolves once connected, or after the connect timeout; never rejects. */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }

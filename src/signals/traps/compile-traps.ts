@@ -40,7 +40,8 @@ function pseudoRule(name: string, reason: string, monitor: boolean, table: Limit
     index: -1,
     action: 'deny',
     monitor,
-    failClosed: false,
+    // While the shared store is down, hits still ban in this process.
+    onStoreError: 'local',
     when: null,
     key: null,
     skipIfMissing: false,
@@ -79,8 +80,8 @@ export function compileTraps(policy: PolicyDocument, canonical: CanonicalPathOpt
     }
   });
   const matcher = createRouteMatcher(routes, canonical);
-  const table: LimitTable = { id: TABLE_ID, algorithm: fixedWindow, spec: { limit: 1, windowMs: Math.max(banMs, 1000), burst: 1 }, penaltyMs: Math.max(banMs, 1000) };
   const monitor = policy.mode === 'monitor' || section.monitor;
+  const table: LimitTable = { id: TABLE_ID, algorithm: fixedWindow, spec: { limit: 1, windowMs: Math.max(banMs, 1000), burst: 1 }, penaltyMs: Math.max(banMs, 1000), monitor };
   const hitRule = pseudoRule('trap', 'trap:hit', monitor, table);
   const banRule = pseudoRule('trap', 'trap:banned', monitor, table);
   const byFingerprint = section.fingerprint;

@@ -1,0 +1,196 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { fixedWindow } from '../../limiters/fixed-window.ts';
+import { algorithms } from '../../limiters/registry.ts';
+import { countKeys, deleteKeys } from '../../../test/support/redis-server.ts';
+import { runStoreConformance } from '../conformance.ts';
+import type { HotStore, LimitTable } from '../types.ts';
+import { createRedisStore } from './redis-store.ts';
+import type { RedisScriptClient, RedisStore } from './redis-store.ts';
+
+// The Redis the CI starts; these tests fail (never skip) without it.
+const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 1 });
+const ROOT = `rampart-test:${process.pid}:`;
+let stores = 0;
+const prefixes = new WeakMap<HotStore, string>();
+
+after(async () => {
+  await deleteKeys(client, `${ROOT}*`);
+  client.disconnect();
+});
+
+function storeWith(extra: Partial<Parameters<typeof createRedisStore>[0]> = {}): RedisStore {
+  const prefix = `${ROOT}${++stores}:`;
+  // Virtual times in the suite: TTLs get a long slack so no key expires in real time mid-test.
+  const store = createRedisStore({ client, prefix, time: 'caller', ttlSlackMs: 600_000, ...extra });
+  prefixes.set(store, prefix);
+  return store;
+}
+
+runStoreConformance('redis', () => storeWith(), Object.values(algorithms), { countKeys: (store) => countKeys(client, `${prefixes.get(store)!}*`) });
+
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const boxed: LimitTable = { id: 'boxed', algorithm: fixedWindow, spec: { limit: 1, windowMs: 60_000, burst: 1 }, penaltyMs: 10_000 };
+const global: LimitTable = { id: 'global', algorithm: fixedWindow, spec: { limit: 1000, windowMs: 60_000, burst: 1000 }, penaltyMs: 0 };
+
+/** Wraps the client to count scripts and to fail on demand. */
+function wrapped(): { client: RedisScriptClient; scripts: () => number; fail: (on: boolean) => void; dropScripts: () => Promise<void> } {
+  let scripts = 0;
+  let failing = false;
+  return {
+    client: {
+      evalsha: (sha, n, ...args) => {
+        scripts++;
+        return failing ? Promise.reject(new Error('connection lost')) : client.evalsha(sha, n, ...args);
+      },
+      eval: (script, n, ...args) => {
+        scripts++;
+        return failing ? Promise.reject(new Error('connection lost')) : client.eval(script, n, ...args);
+      },
+      del: (...keys) => client.del(...keys),
+    },
+    scripts: () => scripts,
+    fail: (on) => (failing = on),
+    dropScripts: async () => {
+      await client.script('FLUSH');
+    },
+  };
+}
+
+describe('redis store', () => {
+  it('decides every limit of a request in one script', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    const tables = [boxed, global, { ...global, id: 'third' }];
+    const outcomes = await store.consume(tables.map((table) => ({ table, key: '198.51.100.1', cost: 1 })), T0);
+    assert.deepEqual(outcomes.map((o) => o.allowed), [true, true, true]);
+    assert.equal(w.scripts(), 1);
+    assert.equal(store.stats().roundTrips, 1);
+  });
+
+  it('shares one script between requests made in the same tick, in order, counting a shared key once per call', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client, time: 'server' });
+    const five: LimitTable = { id: 'five', algorithm: fixedWindow, spec: { limit: 5, windowMs: 3_600_000, burst: 5 }, penaltyMs: 0 };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.consume([{ table: five, key: 'shared', cost: 1 }, { table: global, key: `own-${i}`, cost: 1 }], 0)),
+    );
+    assert.deepEqual(results.map(([o]) => o.remaining), [4, 3, 2, 1, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(results.map(([o]) => o.allowed), [true, true, true, true, true, false, false, false, false, false]);
+    assert.deepEqual(results.map(([, o]) => o.remaining), Array(10).fill(999));
+    assert.equal(w.scripts(), 1);
+    assert.equal(store.stats().roundTrips, 1);
+  });
+
+  it('answers a key in a penalty box from the block cache, taking nothing from the other limits', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    const calls = [{ table: boxed, key: 'flood', cost: 1 }, { table: global, key: 'all', cost: 1 }];
+    await store.consume(calls, T0);
+    const [refused] = await store.consume(calls, T0 + 1);
+    assert.equal(refused.blocked, true);
+    const before = w.scripts();
+    for (let i = 0; i < 50; i++) {
+      const [o, other] = await store.consume(calls, T0 + 2 + i);
+      assert.deepEqual([o.allowed, o.blocked, o.retryAfterMs], [false, true, 10_000 - 1 - i]);
+      assert.deepEqual([other.allowed, other.skipped], [true, true]);
+    }
+    assert.equal(w.scripts(), before);
+    assert.equal(store.stats().blockCacheHits, 50);
+    // The global limit counted only the two requests that reached Redis.
+    const [g] = await store.consume([{ table: global, key: 'all', cost: 0 }], T0 + 100);
+    assert.equal(g.remaining, 998);
+    // Once the box ends, the key goes to Redis again.
+    const [free] = await store.consume(calls, T0 + 60_000);
+    assert.equal(free.allowed, true);
+  });
+
+  it('does not let a monitored rule\'s penalty box skip the other limits', async () => {
+    const store = storeWith();
+    const monitored: LimitTable = { ...boxed, id: 'watched', monitor: true };
+    const calls = [{ table: monitored, key: 'k', cost: 1 }, { table: global, key: 'm', cost: 1 }];
+    await store.consume(calls, T0);
+    await store.consume(calls, T0 + 1);
+    const [o, other] = await store.consume(calls, T0 + 2);
+    assert.equal(o.blocked, true);
+    assert.equal(other.skipped, undefined);
+    assert.equal(other.remaining, 997);
+  });
+
+  it('sends the script again after Redis forgot it (NOSCRIPT)', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    await store.consume([{ table: global, key: 'ns', cost: 1 }], T0);
+    await w.dropScripts();
+    const [o] = await store.consume([{ table: global, key: 'ns', cost: 1 }], T0);
+    assert.deepEqual([o.allowed, o.remaining], [true, 998]);
+    assert.equal(store.stats().scriptReloads, 1);
+  });
+
+  it('opens the breaker after repeated failures, then closes it when Redis answers', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client, breaker: { failures: 3, cooldownMs: 1_000 } });
+    const call = [{ table: global, key: 'br', cost: 1 }];
+    w.fail(true);
+    for (let i = 0; i < 3; i++) await assert.rejects(store.consume(call, T0), { code: 'RAMPART_ERR_STORE' });
+    assert.equal(store.stats().breaker, 'open');
+    const sent = w.scripts();
+    await assert.rejects(store.consume(call, T0 + 500), { code: 'RAMPART_ERR_STORE' });
+    assert.equal(w.scripts(), sent, 'no call while open');
+    w.fail(false);
+    const [o] = await store.consume(call, T0 + 1_000);
+    assert.equal(o.allowed, true);
+    assert.equal(store.stats().breaker, 'closed');
+    assert.deepEqual(store.stats().transitions, { open: 1, 'half-open': 1, closed: 1 });
+  });
+
+  it('takes time from Redis: stores whose callers disagree by 5 s share one limit exactly', async () => {
+    const prefix = `${ROOT}skew:`;
+    const a = createRedisStore({ client, prefix });
+    const b = createRedisStore({ client, prefix });
+    const table: LimitTable = { id: 'skew', algorithm: algorithms['sliding-window'], spec: { limit: 10, windowMs: 60_000, burst: 10 }, penaltyMs: 0 };
+    let admitted = 0;
+    for (let i = 0; i < 30; i++) {
+      const store = i % 2 === 0 ? a : b;
+      const [o] = await store.consume([{ table, key: 'k', cost: 1 }], Date.now() + (i % 2 === 0 ? 0 : 5_000));
+      if (o.allowed) admitted++;
+    }
+    // A window edge may fall inside the loop; the sliding estimate still holds the sum to 10.
+    assert.equal(admitted, 10);
+  });
+
+  it('sets a TTL on every key it writes', async () => {
+    const prefix = `${ROOT}ttl:`;
+    const store = createRedisStore({ client, prefix });
+    await store.consume([{ table: boxed, key: 't', cost: 1 }, { table: global, key: 't', cost: 1 }], 0);
+    let cursor = '0';
+    const keys: string[] = [];
+    do {
+      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    assert.equal(keys.length, 2);
+    for (const key of keys) {
+      const ttl = await client.pttl(key);
+      assert.ok(ttl > 0 && ttl <= 61_000, `${key} ttl ${ttl}`);
+    }
+  });
+
+  it('fails the request, never hangs it, when the client throws instead of rejecting', async () => {
+    const throwing: RedisScriptClient = {
+      evalsha: () => {
+        throw new Error('socket gone');
+      },
+      eval: () => Promise.reject(new Error('socket gone')),
+      del: () => Promise.resolve(0),
+    };
+    const store = storeWith({ client: throwing, time: 'server' });
+    await assert.rejects(store.consume([{ table: global, key: 'x', cost: 1 }], T0), { code: 'RAMPART_ERR_STORE', message: /socket gone/ });
+  });
+
+  it('refuses a prefix that would change the hash slot', () => {
+    assert.throws(() => createRedisStore({ client, prefix: 'a{b}' }), { code: 'RAMPART_ERR_INVALID_ARGUMENT' });
+  });
+});
