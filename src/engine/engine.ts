@@ -4,9 +4,12 @@
  * Per request: canonical path → matching rules (route trie) → conditions → plain rules fire,
  * limit rules collect one store call each → one store round trip → the strongest action wins.
  */
-import { ErrorCode, RampartError, toRampartError } from '../errors.ts';
+import { ErrorCode, RampartError, isRampartError, toRampartError } from '../errors.ts';
+import type { Intel } from '../intel/intel.ts';
+import { intelBaseDir, policyUsesIntel, sharedIntel } from '../intel/shared-intel.ts';
 import { defaultLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
+import { invalidConfig } from '../policy/load-policy.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { builtinSignals } from '../signals/registry.ts';
 import type { Signal } from '../signals/types.ts';
@@ -34,8 +37,13 @@ export interface EngineOptions {
   logger?: Logger;
   /** Signals available to the policy. Default: the built-in signals. */
   signals?: readonly Signal[];
-  /** Shown in config error messages. */
+  /** Shown in config error messages; when it is a file, relative intel paths are relative to its directory. */
   source?: string;
+  /**
+   * IP intelligence. Default: built from the policy's `intel` section (once per process and
+   * configuration, shared across reloads), and only when the policy uses it. `null` turns it off.
+   */
+  intel?: Intel | null;
 }
 
 const STATUS: Readonly<Record<Action, number>> = { allow: 0, deny: 403, throttle: 429, challenge: 403, tarpit: 0 };
@@ -91,6 +99,7 @@ export class Engine {
   readonly logger: Logger;
   readonly #signals: readonly Signal[];
   readonly #source: string;
+  readonly #intel: Intel | null | undefined;
   #policy: CompiledPolicy;
   #lastErrorLog = 0;
   #suppressedErrors = 0;
@@ -98,10 +107,27 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#signals = options.signals ?? builtinSignals;
     this.#source = options.source ?? 'policy';
-    this.#policy = compilePolicy(options.policy, this.#signals, this.#source);
+    this.#intel = options.intel;
+    this.logger = options.logger ?? defaultLogger();
+    this.#policy = compilePolicy(options.policy, this.#signals, this.#source, this.#intelFor(options.policy, this.#source));
     this.store = options.store ?? createMemoryStore({ maxKeys: options.policy.state.memory.max_keys });
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? defaultLogger();
+  }
+
+  /** The IP intelligence of the policy in force, or null. */
+  get intel(): Intel | null {
+    return this.#policy.intel;
+  }
+
+  #intelFor(policy: PolicyDocument, source: string): Intel | null {
+    if (this.#intel !== undefined) return this.#intel;
+    if (!policyUsesIntel(policy) || policy.intel === undefined) return null;
+    try {
+      return sharedIntel(policy.intel, intelBaseDir(source), this.logger);
+    } catch (err) {
+      if (isRampartError(err) && err.issues.length > 0) throw invalidConfig(source, err.issues);
+      throw err;
+    }
   }
 
   /** The compiled policy in force. */
@@ -116,7 +142,7 @@ export class Engine {
    * @throws RampartError INVALID_CONFIG, leaving the old policy in force.
    */
   reload(policy: PolicyDocument, source = this.#source): void {
-    this.#policy = compilePolicy(policy, this.#signals, source);
+    this.#policy = compilePolicy(policy, this.#signals, source, this.#intelFor(policy, source));
   }
 
   /** Decides one request. Never rejects: failures become decisions with `error` set. */
@@ -137,7 +163,7 @@ export class Engine {
       const m = request.method;
       const method = m === 'GET' || m === 'POST' ? m : m.toUpperCase();
       const lookup = policy.lookup(method, request.url);
-      ctx = new RequestContext(request, method, lookup.path, policy.clientIp(request.ip, request.headers), now, policy.signals);
+      ctx = new RequestContext(request, method, lookup.path, policy.clientIp(request.ip, request.headers), now, policy.signals, policy.intel);
       const routeIds = lookup.ids;
       if (routeIds.length === 0) return new EngineDecision('allow', 'allow', null, NO_REASONS, 0, 0, null, ctx, NO_PENDING, null);
 

@@ -1,0 +1,493 @@
+/**
+ * A set of IP ranges, each mapped to a small integer value, answering "which value covers this
+ * address?" by binary search over typed arrays. Built once from any number of (possibly overlapping)
+ * ranges; queried per request without allocating.
+ *
+ * Layout: IPv4 as three parallel Uint32Arrays (start, end, value); IPv6 the same with four words per
+ * address (most significant first). Ranges are disjoint and sorted after building, so a lookup is one
+ * binary search for the last start ≤ the address and one comparison with that range's end.
+ *
+ * Overlaps are resolved when building: for every address, the most specific range that covers it
+ * wins (the one spanning fewest addresses), and among equally specific ranges the one added last wins.
+ * So `10.0.0.0/8 → a` then `10.1.0.0/16 → b` answers b inside 10.1/16 and a elsewhere in 10/8, in
+ * whatever order they were added.
+ */
+import { parseIpInto, wordMask } from '../net/ip.ts';
+
+/** No range covers the address. */
+export const NO_VALUE = -1;
+
+/** A range while building. IPv4 keys are numbers; IPv6 keys are bigints (the build is not per request). */
+interface Pending<K> {
+  start: K;
+  end: K;
+  value: number;
+  /** Addresses covered (as a float for IPv6: ranking only needs the magnitude). */
+  span: number;
+  order: number;
+}
+
+/** 128-bit key of four words. */
+function toBig(w: Uint32Array): bigint {
+  return (BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!);
+}
+
+const MASK32 = 0xffffffffn;
+
+/** `a` outranks `b` when it is more specific, or as specific and added later. */
+function outranks<K>(a: Pending<K>, b: Pending<K>): boolean {
+  return a.span < b.span || (a.span === b.span && a.order > b.order);
+}
+
+/** A binary max-heap by {@link outranks}; the sweep keeps the ranges covering the current point in it. */
+class RankHeap<K> {
+  readonly items: Pending<K>[] = [];
+  push(p: Pending<K>): void {
+    const h = this.items;
+    h.push(p);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!outranks(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+  pop(): void {
+    const h = this.items;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let best = i;
+      if (l < h.length && outranks(h[l]!, h[best]!)) best = l;
+      if (r < h.length && outranks(h[r]!, h[best]!)) best = r;
+      if (best === i) return;
+      [h[i], h[best]] = [h[best]!, h[i]!];
+      i = best;
+    }
+  }
+}
+
+/**
+ * Disjoint, sorted (start, end, value) triples from ranges that may overlap. `next(k)` is k + 1.
+ * Fast path: ranges already disjoint (the ASN table) are only sorted.
+ */
+function resolve<K extends number | bigint>(ranges: Pending<K>[], next: (k: K) => K): { start: K; end: K; value: number }[] {
+  ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.order - b.order));
+  let disjoint = true;
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i]!.start <= ranges[i - 1]!.end) {
+      disjoint = false;
+      break;
+    }
+  }
+  if (disjoint) {
+    const out: { start: K; end: K; value: number }[] = [];
+    for (const r of ranges) {
+      const last = out[out.length - 1];
+      if (last !== undefined && last.value === r.value && next(last.end) === r.start) last.end = r.end;
+      else out.push({ start: r.start, end: r.end, value: r.value });
+    }
+    return out;
+  }
+
+  // Sweep over the boundaries (every start and every end + 1): between two consecutive boundaries the
+  // set of covering ranges is constant, and the heap's top is the winner.
+  const bounds: K[] = [];
+  for (const r of ranges) bounds.push(r.start, next(r.end));
+  bounds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: { start: K; end: K; value: number }[] = [];
+  const heap = new RankHeap<K>();
+  let at = 0;
+  for (let b = 0; b < bounds.length; b++) {
+    const point = bounds[b]!;
+    if (b > 0 && point === bounds[b - 1]) continue;
+    while (at < ranges.length && ranges[at]!.start <= point) heap.push(ranges[at++]!);
+    while (heap.items.length > 0 && heap.items[0]!.end < point) heap.pop();
+    if (heap.items.length === 0) continue;
+    const top = heap.items[0]!;
+    // The segment runs to the next distinct boundary (there always is one: top.end + 1).
+    let n = b + 1;
+    while (bounds[n] === point) n++;
+    const segEnd = bounds[n]!;
+    const last = out[out.length - 1];
+    if (last !== undefined && last.value === top.value && next(last.end) === point) last.end = prev(segEnd);
+    else out.push({ start: point, end: prev(segEnd), value: top.value });
+  }
+  return out;
+
+  function prev(k: K): K {
+    return (typeof k === 'bigint' ? k - 1n : (k as number) - 1) as K;
+  }
+}
+
+/**
+ * Collects ranges, then {@link RangeSetBuilder.build}s a {@link RangeSet}.
+ *
+ * @example
+ * const b = new RangeSetBuilder();
+ * b.addCidr('10.0.0.0/8', 0);
+ * b.addRange('192.0.2.0', '192.0.2.127', 1);
+ * const set = b.build();
+ * set.lookup('10.1.2.3'); // 0
+ */
+export class RangeSetBuilder {
+  // Ranges as added, in growable typed arrays: no object per range, so half a million cost little.
+  #s4 = new Uint32Array(1024);
+  #e4 = new Uint32Array(1024);
+  #v4 = new Int32Array(1024);
+  #n4 = 0;
+  #s6 = new Uint32Array(4096);
+  #e6 = new Uint32Array(4096);
+  #v6 = new Int32Array(1024);
+  #n6 = 0;
+  readonly #a = new Uint32Array(4);
+  readonly #b = new Uint32Array(4);
+
+  /** Adds an IPv4 range of uint32 bounds, inclusive. */
+  add4(start: number, end: number, value: number): void {
+    if (this.#n4 === this.#v4.length) {
+      this.#s4 = grow(this.#s4, this.#s4.length * 2);
+      this.#e4 = grow(this.#e4, this.#e4.length * 2);
+      this.#v4 = grow(this.#v4, this.#v4.length * 2);
+    }
+    this.#s4[this.#n4] = start;
+    this.#e4[this.#n4] = end;
+    this.#v4[this.#n4++] = value;
+  }
+
+  /** Adds an IPv6 range of 128-bit bounds, inclusive. */
+  add6(start: bigint, end: bigint, value: number): void {
+    for (let k = 0; k < 4; k++) {
+      const shift = BigInt(96 - 32 * k);
+      this.#a[k] = Number((start >> shift) & MASK32);
+      this.#b[k] = Number((end >> shift) & MASK32);
+    }
+    this.#add6Words(this.#a, this.#b, value);
+  }
+
+  #add6Words(start: Uint32Array, end: Uint32Array, value: number): void {
+    if (this.#n6 === this.#v6.length) {
+      this.#s6 = grow(this.#s6, this.#s6.length * 2);
+      this.#e6 = grow(this.#e6, this.#e6.length * 2);
+      this.#v6 = grow(this.#v6, this.#v6.length * 2);
+    }
+    this.#s6.set(start, this.#n6 * 4);
+    this.#e6.set(end, this.#n6 * 4);
+    this.#v6[this.#n6++] = value;
+  }
+
+  /**
+   * Adds `first`–`last` (address text, inclusive). Returns false, adding nothing, when either is not an
+   * address, they are of different versions, or `first` > `last`.
+   */
+  addRange(first: string, last: string, value: number): boolean {
+    const a = this.#a;
+    const b = this.#b;
+    const va = parseIpInto(first, a, false);
+    const vb = parseIpInto(last, b, false);
+    if (va === 0 || va !== vb) return false;
+    if (va === 4) {
+      if (a[0]! > b[0]!) return false;
+      this.add4(a[0]!, b[0]!, value);
+      return true;
+    }
+    if (compareAt(a, 0, b[0]!, b[1]!, b[2]!, b[3]!) > 0) return false;
+    this.#add6Words(a, b, value);
+    return true;
+  }
+
+  /**
+   * Adds a CIDR range (`10.0.0.0/8`, `2001:db8::/32`) or a single address. Host bits after the prefix
+   * are ignored (`10.1.2.3/8` is `10.0.0.0/8`), as feeds are not always tidy. Returns false for text
+   * that is neither.
+   */
+  addCidr(text: string, value: number): boolean {
+    const slash = text.indexOf('/');
+    const a = this.#a;
+    const version = parseIpInto(slash < 0 ? text : text.slice(0, slash), a, false);
+    if (version === 0) return false;
+    const max = version === 4 ? 32 : 128;
+    let bits = max;
+    if (slash >= 0) {
+      const p = text.slice(slash + 1);
+      if (!/^\d{1,3}$/.test(p)) return false;
+      bits = Number(p);
+      if (bits > max) return false;
+    }
+    if (version === 4) {
+      const size = 2 ** (32 - bits);
+      const start = Math.floor(a[0]! / size) * size;
+      this.add4(start, start + size - 1, value);
+      return true;
+    }
+    const b = this.#b;
+    for (let k = 0; k < 4; k++) {
+      const mask = wordMask(bits - 32 * k);
+      a[k] = (a[k]! & mask) >>> 0;
+      b[k] = (a[k]! | ~mask) >>> 0;
+    }
+    this.#add6Words(a, b, value);
+    return true;
+  }
+
+  /** Ranges added so far. */
+  get size(): number {
+    return this.#n4 + this.#n6;
+  }
+
+  /** Resolves overlaps and packs the ranges into typed arrays. The builder can be dropped afterwards. */
+  build(): RangeSet {
+    const [s4, e4, v4] = this.#build4();
+    const [s6, e6, v6] = this.#build6();
+    return new RangeSet(s4, e4, v4, s6, e6, v6);
+  }
+
+  #build4(): [Uint32Array, Uint32Array, Int32Array] {
+    const n = this.#n4;
+    const s = this.#s4;
+    const e = this.#e4;
+    const v = this.#v4;
+    const order = sortedOrder(n, (a, b) => s[a]! - s[b]!);
+    const os: number[] = [];
+    const oe: number[] = [];
+    const ov: number[] = [];
+    // Ranges that overlap nothing are copied; each run of overlapping ones is resolved on its own, so a
+    // table with a handful of overlaps costs little more than one without.
+    let i = 0;
+    while (i < n) {
+      let j = i + 1;
+      let maxEnd = e[order[i]!]!;
+      while (j < n && s[order[j]!]! <= maxEnd) maxEnd = Math.max(maxEnd, e[order[j++]!]!);
+      if (j === i + 1) {
+        const k = order[i]!;
+        os.push(s[k]!);
+        oe.push(e[k]!);
+        ov.push(v[k]!);
+      } else {
+        const pending: Pending<number>[] = [];
+        for (let x = i; x < j; x++) {
+          const k = order[x]!;
+          pending.push({ start: s[k]!, end: e[k]!, value: v[k]!, span: e[k]! - s[k]!, order: k });
+        }
+        for (const r of resolve(pending, (q) => q + 1)) {
+          os.push(r.start);
+          oe.push(r.end);
+          ov.push(r.value);
+        }
+      }
+      i = j;
+    }
+    return packMerged4(os.length, (x) => os[x]!, (x) => oe[x]!, (x) => ov[x]!);
+  }
+
+  #build6(): [Uint32Array, Uint32Array, Int32Array] {
+    const n = this.#n6;
+    const s = this.#s6;
+    const e = this.#e6;
+    const v = this.#v6;
+    const order = sortedOrder(n, (a, b) => compareAt(s, a * 4, s[b * 4]!, s[b * 4 + 1]!, s[b * 4 + 2]!, s[b * 4 + 3]!));
+    // n ranges resolve to at most 2n − 1 pieces (each inner range can split an outer one in two).
+    const s6 = new Uint32Array(n * 8 + 4);
+    const e6 = new Uint32Array(n * 8 + 4);
+    const v6 = new Int32Array(n * 2 + 1);
+    let m = 0;
+    const put = (start: Uint32Array, startAt: number, end: Uint32Array, endAt: number, value: number): void => {
+      if (m > 0 && v6[m - 1] === value && followsAt(e6, (m - 1) * 4, start, startAt)) {
+        e6.set(end.subarray(endAt, endAt + 4), (m - 1) * 4);
+        return;
+      }
+      s6.set(start.subarray(startAt, startAt + 4), m * 4);
+      e6.set(end.subarray(endAt, endAt + 4), m * 4);
+      v6[m++] = value;
+    };
+    const maxEnd = new Uint32Array(4);
+    let i = 0;
+    while (i < n) {
+      let j = i + 1;
+      maxEnd.set(e.subarray(order[i]! * 4, order[i]! * 4 + 4));
+      while (j < n) {
+        const k = order[j]! * 4;
+        if (compareAt(s, k, maxEnd[0]!, maxEnd[1]!, maxEnd[2]!, maxEnd[3]!) > 0) break;
+        if (compareAt(e, k, maxEnd[0]!, maxEnd[1]!, maxEnd[2]!, maxEnd[3]!) > 0) maxEnd.set(e.subarray(k, k + 4));
+        j++;
+      }
+      if (j === i + 1) put(s, order[i]! * 4, e, order[i]! * 4, v[order[i]!]!);
+      else {
+        const pending: Pending<bigint>[] = [];
+        for (let x = i; x < j; x++) {
+          const k = order[x]!;
+          const start = toBig(s.subarray(k * 4, k * 4 + 4));
+          const end = toBig(e.subarray(k * 4, k * 4 + 4));
+          pending.push({ start, end, value: v[k]!, span: Number(end - start), order: k });
+        }
+        const a = new Uint32Array(4);
+        const b = new Uint32Array(4);
+        for (const r of resolve(pending, (q) => q + 1n)) {
+          for (let k = 0; k < 4; k++) {
+            const shift = BigInt(96 - 32 * k);
+            a[k] = Number((r.start >> shift) & MASK32);
+            b[k] = Number((r.end >> shift) & MASK32);
+          }
+          put(a, 0, b, 0, r.value);
+        }
+      }
+      i = j;
+    }
+    return [s6.slice(0, m * 4), e6.slice(0, m * 4), v6.slice(0, m)];
+  }
+}
+
+/** Indices 0..n-1 ordered by `compare`, then by index (insertion order); no sort when already in order. */
+function sortedOrder(n: number, compare: (a: number, b: number) => number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (compare(i - 1, i) > 0) sorted = false;
+  if (!sorted) order.sort((a, b) => compare(a, b) || a - b);
+  return order;
+}
+
+function grow<T extends Uint32Array | Int32Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
+
+/** Sorted, disjoint IPv4 ranges into typed arrays, merging neighbours with one value that touch. */
+function packMerged4(n: number, start: (i: number) => number, end: (i: number) => number, value: (i: number) => number): [Uint32Array, Uint32Array, Int32Array] {
+  const s4 = new Uint32Array(n);
+  const e4 = new Uint32Array(n);
+  const v4 = new Int32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const st = start(i);
+    if (m > 0 && v4[m - 1] === value(i) && e4[m - 1]! + 1 === st) {
+      e4[m - 1] = end(i);
+      continue;
+    }
+    s4[m] = st;
+    e4[m] = end(i);
+    v4[m++] = value(i);
+  }
+  return [s4.slice(0, m), e4.slice(0, m), v4.slice(0, m)];
+}
+
+/** True when the 128-bit value at `b[bAt..]` is the one at `a[aAt..]` plus one. */
+function followsAt(a: Uint32Array, aAt: number, b: Uint32Array, bAt: number): boolean {
+  let carry = 1;
+  for (let k = 3; k >= 0; k--) {
+    const sum = a[aAt + k]! + carry;
+    const word = sum >>> 0;
+    carry = sum > 0xffffffff ? 1 : 0;
+    if (word !== b[bAt + k]) return false;
+  }
+  return carry === 0;
+}
+
+/**
+ * Disjoint, sorted ranges over typed arrays. See the file comment for layout and overlap rules.
+ *
+ * @example
+ * const set = RangeSet.empty();
+ * set.lookup('203.0.113.7'); // NO_VALUE
+ */
+export class RangeSet {
+  readonly #s4: Uint32Array;
+  readonly #e4: Uint32Array;
+  readonly #v4: Int32Array;
+  readonly #s6: Uint32Array;
+  readonly #e6: Uint32Array;
+  readonly #v6: Int32Array;
+  readonly #probe = new Uint32Array(4);
+
+  constructor(s4: Uint32Array, e4: Uint32Array, v4: Int32Array, s6: Uint32Array, e6: Uint32Array, v6: Int32Array) {
+    this.#s4 = s4;
+    this.#e4 = e4;
+    this.#v4 = v4;
+    this.#s6 = s6;
+    this.#e6 = e6;
+    this.#v6 = v6;
+  }
+
+  /** A set that holds nothing. */
+  static empty(): RangeSet {
+    return new RangeSetBuilder().build();
+  }
+
+  /** Disjoint IPv4 ranges held (after merging). */
+  get size4(): number {
+    return this.#v4.length;
+  }
+
+  /** Disjoint IPv6 ranges held (after merging). */
+  get size6(): number {
+    return this.#v6.length;
+  }
+
+  /** Bytes of the typed arrays. */
+  get bytes(): number {
+    return this.#s4.byteLength + this.#e4.byteLength + this.#v4.byteLength + this.#s6.byteLength + this.#e6.byteLength + this.#v6.byteLength;
+  }
+
+  /** The value covering an address given as text, or {@link NO_VALUE} (also for text that is not an address). */
+  lookup(ip: string): number {
+    const probe = this.#probe;
+    const version = parseIpInto(ip, probe);
+    if (version === 4) return this.lookup4(probe[0]!);
+    if (version === 6) return this.lookup6(probe[0]!, probe[1]!, probe[2]!, probe[3]!);
+    return NO_VALUE;
+  }
+
+  /** The value covering an IPv4 address given as a uint32. */
+  lookup4(ip: number): number {
+    const starts = this.#s4;
+    let lo = 0;
+    let hi = starts.length - 1;
+    // The last range whose start is ≤ ip.
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= ip) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi >= 0 && ip <= this.#e4[hi]! ? this.#v4[hi]! : NO_VALUE;
+  }
+
+  /** The value covering an IPv6 address given as four words, most significant first. */
+  lookup6(w0: number, w1: number, w2: number, w3: number): number {
+    const s = this.#s6;
+    let lo = 0;
+    let hi = this.#v6.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = mid * 4;
+      if (compareAt(s, at, w0, w1, w2, w3) <= 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    if (hi < 0) return NO_VALUE;
+    return compareAt(this.#e6, hi * 4, w0, w1, w2, w3) >= 0 ? this.#v6[hi]! : NO_VALUE;
+  }
+
+  /** Every range as `[first, last, value]` with bounds as bigints (IPv4 below 2^32); for tests and tools. */
+  *entries(): Generator<{ version: 4 | 6; start: bigint; end: bigint; value: number }> {
+    for (let i = 0; i < this.#v4.length; i++) yield { version: 4, start: BigInt(this.#s4[i]!), end: BigInt(this.#e4[i]!), value: this.#v4[i]! };
+    for (let i = 0; i < this.#v6.length; i++) {
+      yield { version: 6, start: toBig(this.#s6.subarray(i * 4, i * 4 + 4)), end: toBig(this.#e6.subarray(i * 4, i * 4 + 4)), value: this.#v6[i]! };
+    }
+  }
+}
+
+/** Compares the four-word value at `a[at..]` with (w0..w3): negative, zero or positive. */
+function compareAt(a: Uint32Array, at: number, w0: number, w1: number, w2: number, w3: number): number {
+  let x = a[at]!;
+  if (x !== w0) return x - w0;
+  x = a[at + 1]!;
+  if (x !== w1) return x - w1;
+  x = a[at + 2]!;
+  if (x !== w2) return x - w2;
+  return a[at + 3]! - w3;
+}
