@@ -4,12 +4,11 @@
  * Per request: canonical path → matching rules (route trie) → conditions → plain rules fire,
  * limit rules collect one store call each → one store round trip → the strongest action wins.
  */
-import { ErrorCode, RampartError, isRampartError, toRampartError } from '../errors.ts';
+import { ErrorCode, RampartError, toRampartError } from '../errors.ts';
 import type { Intel } from '../intel/intel.ts';
-import { intelBaseDir, policyUsesIntel, sharedIntel } from '../intel/shared-intel.ts';
+import { intelForPolicy } from '../intel/shared-intel.ts';
 import { defaultLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
-import { invalidConfig } from '../policy/load-policy.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { builtinSignals } from '../signals/registry.ts';
 import type { Signal } from '../signals/types.ts';
@@ -120,14 +119,7 @@ export class Engine {
   }
 
   #intelFor(policy: PolicyDocument, source: string): Intel | null {
-    if (this.#intel !== undefined) return this.#intel;
-    if (!policyUsesIntel(policy) || policy.intel === undefined) return null;
-    try {
-      return sharedIntel(policy.intel, intelBaseDir(source), this.logger);
-    } catch (err) {
-      if (isRampartError(err) && err.issues.length > 0) throw invalidConfig(source, err.issues);
-      throw err;
-    }
+    return this.#intel !== undefined ? this.#intel : intelForPolicy(policy, source, this.logger);
   }
 
   /** The compiled policy in force. */

@@ -5,7 +5,9 @@
  */
 import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { isRampartError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { invalidConfig } from '../policy/load-policy.ts';
 import type { ConditionInput, PolicyDocument } from '../policy/schema.ts';
 import { Intel } from './intel.ts';
 import { startRefresh } from './feed-refresh.ts';
@@ -52,6 +54,23 @@ export function sharedIntel(config: NonNullable<PolicyDocument['intel']>, baseDi
     shared.set(id, intel);
   }
   return intel;
+}
+
+/**
+ * The intel a policy needs: null when it uses none (nothing is loaded), else the shared instance.
+ *
+ * @throws RampartError INVALID_CONFIG naming the file and each source's problem.
+ * @example
+ * const intel = intelForPolicy(policy, 'rampart.yaml');
+ */
+export function intelForPolicy(policy: PolicyDocument, source: string, logger?: Logger): Intel | null {
+  if (!policyUsesIntel(policy) || policy.intel === undefined) return null;
+  try {
+    return sharedIntel(policy.intel, intelBaseDir(source), logger);
+  } catch (err) {
+    if (isRampartError(err) && err.issues.length > 0) throw invalidConfig(source, err.issues);
+    throw err;
+  }
 }
 
 const refreshers = new Map<Intel, { refresher: Refresher; users: number }>();
