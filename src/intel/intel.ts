@@ -12,6 +12,7 @@
  * the old copy or the new one, never a mix.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../engine/clock.ts';
 import type { Clock } from '../engine/clock.ts';
@@ -25,6 +26,7 @@ import type { IntelDocument, IntelSourceDocument } from '../policy/schema.ts';
 import { hostingAsns } from './hosting-asns.ts';
 import { IntelAnswer } from './intel-answer.ts';
 import type { IntelMatch } from './intel-answer.ts';
+import { COMPILE_MIN_BYTES, fileStamp, readCompiled, writeCompiled } from './compiled-cache.ts';
 import { readCachedFeed } from './feed-cache.ts';
 import type { MmdbDatabase } from './parsers/mmdb.ts';
 import { NO_VALUE } from './range-set.ts';
@@ -295,12 +297,37 @@ export class Intel {
     }
     if (files.length === 0) return state;
     try {
-      this.install(state, parseSource(doc.kind, doc.name, files.map((f) => readFileSync(f))), files.join(', '), this.clock.now());
+      this.#loadFiles(state, files);
     } catch (err) {
       issues.push({ path: `${path}.path`, message: `${files.join(', ')}: ${(err as Error).message}` });
       return null;
     }
     return state;
+  }
+
+  /** Parses local files, or maps in the compiled copy of big ones built from the same files. */
+  #loadFiles(state: SourceState, files: readonly string[]): void {
+    const origin = files.join(', ');
+    const mmdb = state.kind === 'mmdb-country' || state.kind === 'mmdb-asn';
+    const { stamp, bytes } = fileStamp(`${state.kind}|${endianness()}`, files);
+    const compiled = join(this.cacheDir, `${state.name}.compiled`);
+    const cache = !mmdb && bytes >= COMPILE_MIN_BYTES;
+    if (cache) {
+      const hit = readCompiled(compiled, stamp);
+      if (hit !== null) {
+        this.install(state, { ranges: hit, mmdb: null }, origin, this.clock.now());
+        return;
+      }
+    }
+    const parsed = parseSource(state.kind, state.name, files.map((f) => readFileSync(f)));
+    this.install(state, parsed, origin, this.clock.now());
+    if (cache && parsed.ranges !== null) {
+      try {
+        writeCompiled(compiled, stamp, parsed.ranges);
+      } catch (err) {
+        this.logger.warn({ source: state.name, dir: this.cacheDir, err: (err as Error).message }, 'intel: could not keep a compiled copy; the files will be parsed again next start');
+      }
+    }
   }
 
   /** A `url` source starts from its disk cache, if any: the last good copy, whatever the network says. */

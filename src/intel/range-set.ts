@@ -419,6 +419,11 @@ export class RangeSet {
     return new RangeSetBuilder().build();
   }
 
+  /** The typed arrays, in constructor order (for the compiled disk cache). */
+  arrays(): [Uint32Array, Uint32Array, Int32Array, Uint32Array, Uint32Array, Int32Array] {
+    return [this.#s4, this.#e4, this.#v4, this.#s6, this.#e6, this.#v6];
+  }
+
   /** Disjoint IPv4 ranges held (after merging). */
   get size4(): number {
     return this.#v4.length;
