@@ -72,29 +72,9 @@ class RankHeap<K> {
   }
 }
 
-/**
- * Disjoint, sorted (start, end, value) triples from ranges that may overlap. `next(k)` is k + 1.
- * Fast path: ranges already disjoint (the ASN table) are only sorted.
- */
+/** Disjoint, sorted (start, end, value) triples from a run of overlapping ranges. `next(k)` is k + 1. */
 function resolve<K extends number | bigint>(ranges: Pending<K>[], next: (k: K) => K): { start: K; end: K; value: number }[] {
   ranges.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.order - b.order));
-  let disjoint = true;
-  for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i]!.start <= ranges[i - 1]!.end) {
-      disjoint = false;
-      break;
-    }
-  }
-  if (disjoint) {
-    const out: { start: K; end: K; value: number }[] = [];
-    for (const r of ranges) {
-      const last = out[out.length - 1];
-      if (last !== undefined && last.value === r.value && next(last.end) === r.start) last.end = r.end;
-      else out.push({ start: r.start, end: r.end, value: r.value });
-    }
-    return out;
-  }
-
   // Sweep over the boundaries (every start and every end + 1): between two consecutive boundaries the
   // set of covering ranges is constant, and the heap's top is the winner.
   const bounds: K[] = [];
@@ -253,36 +233,40 @@ export class RangeSetBuilder {
     const e = this.#e4;
     const v = this.#v4;
     const order = sortedOrder(n, (a, b) => s[a]! - s[b]!);
-    const os: number[] = [];
-    const oe: number[] = [];
-    const ov: number[] = [];
+    // n ranges resolve to at most 2n − 1 pieces (each inner range can split an outer one in two).
+    const os = new Uint32Array(2 * n + 1);
+    const oe = new Uint32Array(2 * n + 1);
+    const ov = new Int32Array(2 * n + 1);
+    let m = 0;
+    const put = (start: number, end: number, value: number): void => {
+      // Neighbours with one value that touch are one range.
+      if (m > 0 && ov[m - 1] === value && oe[m - 1]! + 1 === start) oe[m - 1] = end;
+      else {
+        os[m] = start;
+        oe[m] = end;
+        ov[m++] = value;
+      }
+    };
     // Ranges that overlap nothing are copied; each run of overlapping ones is resolved on its own, so a
     // table with a handful of overlaps costs little more than one without.
     let i = 0;
     while (i < n) {
+      const first = order[i]!;
       let j = i + 1;
-      let maxEnd = e[order[i]!]!;
+      let maxEnd = e[first]!;
       while (j < n && s[order[j]!]! <= maxEnd) maxEnd = Math.max(maxEnd, e[order[j++]!]!);
-      if (j === i + 1) {
-        const k = order[i]!;
-        os.push(s[k]!);
-        oe.push(e[k]!);
-        ov.push(v[k]!);
-      } else {
+      if (j === i + 1) put(s[first]!, e[first]!, v[first]!);
+      else {
         const pending: Pending<number>[] = [];
         for (let x = i; x < j; x++) {
           const k = order[x]!;
           pending.push({ start: s[k]!, end: e[k]!, value: v[k]!, span: e[k]! - s[k]!, order: k });
         }
-        for (const r of resolve(pending, (q) => q + 1)) {
-          os.push(r.start);
-          oe.push(r.end);
-          ov.push(r.value);
-        }
+        for (const r of resolve(pending, (q) => q + 1)) put(r.start, r.end, r.value);
       }
       i = j;
     }
-    return packMerged4(os.length, (x) => os[x]!, (x) => oe[x]!, (x) => ov[x]!);
+    return [os.slice(0, m), oe.slice(0, m), ov.slice(0, m)];
   }
 
   #build6(): [Uint32Array, Uint32Array, Int32Array] {
@@ -356,25 +340,6 @@ function grow<T extends Uint32Array | Int32Array>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
   return b;
-}
-
-/** Sorted, disjoint IPv4 ranges into typed arrays, merging neighbours with one value that touch. */
-function packMerged4(n: number, start: (i: number) => number, end: (i: number) => number, value: (i: number) => number): [Uint32Array, Uint32Array, Int32Array] {
-  const s4 = new Uint32Array(n);
-  const e4 = new Uint32Array(n);
-  const v4 = new Int32Array(n);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const st = start(i);
-    if (m > 0 && v4[m - 1] === value(i) && e4[m - 1]! + 1 === st) {
-      e4[m - 1] = end(i);
-      continue;
-    }
-    s4[m] = st;
-    e4[m] = end(i);
-    v4[m++] = value(i);
-  }
-  return [s4.slice(0, m), e4.slice(0, m), v4.slice(0, m)];
 }
 
 /** True when the 128-bit value at `b[bAt..]` is the one at `a[aAt..]` plus one. */

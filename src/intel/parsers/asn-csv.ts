@@ -44,14 +44,14 @@ export function parseAsnCsv(text: string): SourceData {
       if (c3 < 0 || c3 >= lineEnd) throw new ParseError(n, 'expected first,last,asn,organisation');
       const first = text.slice(at, c1);
       const last = text.slice(c1 + 1, c2);
-      const asnText = text.slice(c2 + 1, c3);
-      if (!DECIMAL.test(asnText)) throw new ParseError(n, `not an ASN: ${JSON.stringify(asnText.slice(0, 20))}`);
-      const org = unquote(text.slice(c3 + 1, lineEnd));
-      const key = `${asnText},${org}`;
+      // `asn,organisation` as written is the key: one slice per line, parsed only when new.
+      const key = text.slice(c2 + 1, lineEnd);
       let value = index.get(key);
       if (value === undefined) {
+        const asnText = text.slice(c2 + 1, c3);
+        if (!DECIMAL.test(asnText)) throw new ParseError(n, `not an ASN: ${JSON.stringify(asnText.slice(0, 20))}`);
         value = labels.length;
-        labels.push(org);
+        labels.push(unquote(text.slice(c3 + 1, lineEnd)));
         asns.push(Number(asnText));
         index.set(key, value);
       }
