@@ -78,6 +78,17 @@ rules:
     assert.equal(home.action, 'allow');
   });
 
+  it('signals.ip.<category> overrides a category weight like any signal', async () => {
+    const engine = engineFor(`${INTEL}
+signals: { ip.tor: { weight: 10 } }
+rules:
+  - { name: risky, match: /**, when: [{ risk: { gte: 50 } }], action: deny }
+`);
+    const d = await engine.decide({ method: 'GET', url: '/', headers: { 'user-agent': 'x', accept: '*/*' }, ip: '185.220.101.2' });
+    assert.equal(d.action, 'allow');
+    assert.equal(d.risk, 10);
+  });
+
   it('counts per ASN with the asn key, and skips addresses without one when told', async () => {
     const engine = engineFor(`${INTEL}
 rules:

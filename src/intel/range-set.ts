@@ -370,7 +370,15 @@ export class RangeSet {
   readonly #v6: Int32Array;
   readonly #probe = new Uint32Array(4);
 
+  /** IPv4 starts by their top 16 bits: `#top4[h]` ranges start below `h << 16`, so a search looks only between two entries. */
+  readonly #top4 = new Uint32Array(65537);
+
   constructor(s4: Uint32Array, e4: Uint32Array, v4: Int32Array, s6: Uint32Array, e6: Uint32Array, v6: Int32Array) {
+    let at = 0;
+    for (let h = 0; h <= 65536; h++) {
+      while (at < s4.length && s4[at]! < h * 65536) at++;
+      this.#top4[h] = at;
+    }
     this.#s4 = s4;
     this.#e4 = e4;
     this.#v4 = v4;
@@ -399,9 +407,9 @@ export class RangeSet {
     return this.#v6.length;
   }
 
-  /** Bytes of the typed arrays. */
+  /** Bytes of the typed arrays (the ranges and the IPv4 index). */
   get bytes(): number {
-    return this.#s4.byteLength + this.#e4.byteLength + this.#v4.byteLength + this.#s6.byteLength + this.#e6.byteLength + this.#v6.byteLength;
+    return this.#top4.byteLength + this.#s4.byteLength + this.#e4.byteLength + this.#v4.byteLength + this.#s6.byteLength + this.#e6.byteLength + this.#v6.byteLength;
   }
 
   /** The value covering an address given as text, or {@link NO_VALUE} (also for text that is not an address). */
@@ -416,8 +424,11 @@ export class RangeSet {
   /** The value covering an IPv4 address given as a uint32. */
   lookup4(ip: number): number {
     const starts = this.#s4;
-    let lo = 0;
-    let hi = starts.length - 1;
+    const h = ip >>> 16;
+    // The answer is the last range starting at or below ip: one before the first starting in this /16, or one of those.
+    let lo = this.#top4[h]!;
+    let hi = this.#top4[h + 1]! - 1;
+    if (lo > 0) lo--;
     // The last range whose start is ≤ ip.
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;

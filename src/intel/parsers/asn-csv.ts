@@ -63,7 +63,8 @@ export function parseAsnCsv(text: string): SourceData {
     }
     at = end + 1;
   }
-  return { set: builder.build(), labels, asns: Uint32Array.from(asns), entries };
+  // Labels are slices of `text`, which V8 would keep whole (30 MB) for their sake: copy them out.
+  return { set: builder.build(), labels: JSON.parse(JSON.stringify(labels)) as string[], asns: Uint32Array.from(asns), entries };
 }
 
 /** The `-num` variants: decimal bounds; below 2^32 is IPv4 (the files are split by version). */
