@@ -83,7 +83,7 @@ function lookup(intel: Intel, text: string, json: boolean, io: CliIo): number {
     ['organisation', a.org ?? 'unknown'],
     ['country', country === null ? 'unknown' : `${country} (${a.countrySource})`],
   ];
-  a.matches.forEach((m, i) => rows.push([i === 0 ? 'sources' : '', `${m.source}: ${m.category === null ? '' : `${m.category}: `}${m.label}`]));
+  a.matches.forEach((m, i) => rows.push([i === 0 ? 'sources' : '', `${m.source}: ${m.category === null ? `AS${a.asn} ` : `${m.category}: `}${m.label}`]));
   if (a.matches.length === 0) rows.push(['sources', 'no source knows this address']);
   io.stdout.write(columns(rows));
   return ExitCode.OK;

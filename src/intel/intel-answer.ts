@@ -14,7 +14,7 @@ export interface IntelMatch {
   readonly source: string;
   /** The category the source put the address in, or null for ASN sources. */
   readonly category: string | null;
-  /** What the source said: `AS16509 Amazon.com, Inc.`, `AWS EC2 us-east-1`, `tor exit`… */
+  /** What the source said: the ASN's organisation for ASN sources (`Amazon.com, Inc.`), else `AWS EC2 us-east-1`, `tor exit`… */
   readonly label: string;
 }
 

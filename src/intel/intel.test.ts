@@ -33,7 +33,7 @@ test('a datacenter address: hosting ASN and cloud range, with the source of each
   const aws = intel.lookup('3.5.140.9')!;
   assert.equal(aws.asn, 16509);
   assert.deepEqual(aws.categories(), ['datacenter']);
-  assert.deepEqual(aws.matches.map((m) => `${m.source}:${m.label}`), ['asn:AS16509 Amazon.com, Inc.', 'aws:AWS S3 ap-northeast-2']);
+  assert.deepEqual(aws.matches.map((m) => `${m.source}:${m.label}`), ['asn:Amazon.com, Inc.', 'aws:AWS S3 ap-northeast-2']);
 });
 
 test('categories from several sources add up; unknown addresses have none', () => {

@@ -174,8 +174,9 @@ export class Intel {
         if (data.asns !== null) {
           if (asn !== 0) continue;
           asn = data.asns[v]!;
-          org = data.labels[v]!;
-          (matches ??= []).push({ source: s.name, category: null, label: `AS${asn} ${org}` });
+          const name = data.labels[v]!;
+          org = name;
+          (matches ??= []).push({ source: s.name, category: null, label: name });
           continue;
         }
         mask |= s.bit;
@@ -185,7 +186,7 @@ export class Intel {
         if (r === null) continue;
         asn = r.asn;
         org = r.org;
-        (matches ??= []).push({ source: s.name, category: null, label: `AS${asn} ${org}` });
+        (matches ??= []).push({ source: s.name, category: null, label: r.org });
       }
     }
     if (asn !== 0) {
