@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 2 : 3;
+const ROUNDS = quick ? 2 : 5;
 const require = createRequire(import.meta.url);
 const v4File = require.resolve('@ip-location-db/asn/asn-ipv4.csv');
 const v6File = require.resolve('@ip-location-db/asn/asn-ipv6.csv');
@@ -148,7 +148,7 @@ async function run(ips: string[], v6: boolean): Promise<Result[]> {
   const rounds: Result[][] = list.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (const [k, c] of list.entries()) {
-      const batches = c.scale === 1 ? (quick ? 200 : 1000) : quick ? 5 : 10;
+      const batches = c.scale === 1 ? (quick ? 200 : 1000) : quick ? 3 : 6;
       const batchSize = c.scale === 1 ? 1000 : 4;
       await measure(c.name, c.op, { batches: Math.max(2, batches / 10), batchSize, offset: 0 }); // warm-up
       rounds[k]!.push(await measure(c.name, c.op, { batches, batchSize, offset: r * 7919 }));
