@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { NO_VALUE, RangeSet, RangeSetBuilder } from './range-set.ts';
+import { RangeSetBuilder } from './range-set-builder.ts';
+import { NO_VALUE, RangeSet } from './range-set.ts';
 
 interface Ref {
   start: bigint;

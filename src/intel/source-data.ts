@@ -2,7 +2,7 @@
  * What a parsed source holds: a range set whose values index per-entry labels, plus, for sources that
  * know them, the ASN of each value. Every parser in `parsers/` returns one.
  */
-import { RangeSetBuilder } from './range-set.ts';
+import { RangeSetBuilder } from './range-set-builder.ts';
 import type { RangeSet } from './range-set.ts';
 
 /** A parsed source, immutable; swapped as a whole on refresh. */

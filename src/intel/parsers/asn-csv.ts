@@ -5,7 +5,7 @@
  */
 import { ParseError } from '../source-data.ts';
 import type { SourceData } from '../source-data.ts';
-import { RangeSetBuilder } from '../range-set.ts';
+import { RangeSetBuilder } from '../range-set-builder.ts';
 
 function unquote(field: string): string {
   if (field.length >= 2 && field.charCodeAt(0) === 34 && field.charCodeAt(field.length - 1) === 34) return field.slice(1, -1).replaceAll('""', '"');
