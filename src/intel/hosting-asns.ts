@@ -2,21 +2,15 @@
  * The hosting / datacenter ASN set: the bundled curated list (data/hosting-asns.json; how it was
  * compiled is written in the file) plus the operator's additions, minus their exceptions.
  */
-import { readFileSync } from 'node:fs';
 import type { IntelDocument } from '../policy/schema.ts';
-
-interface HostingFile {
-  asns: { asn: number; name: string }[];
-}
+// Imported rather than read, so that the compiler copies it into dist/ with the code.
+import hostingFile from './data/hosting-asns.json' with { type: 'json' };
 
 let bundled: ReadonlyMap<number, string> | null = null;
 
-/** The bundled list, read once per process. */
+/** The bundled list, as a map, built once per process. */
 export function bundledHostingAsns(): ReadonlyMap<number, string> {
-  if (bundled === null) {
-    const file = JSON.parse(readFileSync(new URL('./data/hosting-asns.json', import.meta.url), 'utf8')) as HostingFile;
-    bundled = new Map(file.asns.map((e) => [e.asn, e.name]));
-  }
+  bundled ??= new Map(hostingFile.asns.map((e) => [e.asn, e.name]));
   return bundled;
 }
 
