@@ -83,7 +83,7 @@ describe('rampart check', { timeout: 60_000 }, () => {
     assert.deepEqual(run.stderr.trimEnd().split('\n'), [
       `${bad}: mode: Invalid option: expected one of "enforce"|"monitor" (found "enforse")`,
       `${bad}: client_ip.trusted_proxie: unknown key \`trusted_proxie\`; did you mean \`trusted_proxies\`?`,
-      `${bad}: rules[0].key[1]: expected ip, ip_prefix, api_key, user, route, global, method, fingerprint, header:<name>, query:<name> or body:<field> (found "usr")`,
+      `${bad}: rules[0].key[1]: expected ip, ip_prefix, asn, api_key, user, route, global, method, fingerprint, header:<name>, query:<name> or body:<field> (found "usr")`,
       `${bad}: rules[0].limit.rate: expected a rate like 5/min, 100/hour, 10/s or 20/10s (found "5/fortnight")`,
       `${bad}: rules[0].limit.algoritm: unknown key \`algoritm\`; did you mean \`algorithm\`?`,
       `${bad}: rules[1].name: missing: every rule needs a name`,
@@ -178,6 +178,85 @@ describe('rampart usage errors', { timeout: 60_000 }, () => {
     [['version', '--verbose'], 'rampart: version: unknown flag --verbose; see rampart help'],
   ];
   for (const [args, message] of cases) {
+    it(`rampart ${args.join(' ')}: one line, exit 2`, async () => {
+      const run = await rampart(args);
+      assert.equal(run.code, 2);
+      assertOneLine(run, message);
+    });
+  }
+});
+
+describe('rampart intel', { timeout: 60_000 }, () => {
+  const fixtures = join(ROOT, 'test', 'fixtures', 'intel');
+  const policy = () =>
+    file(
+      'intel.yaml',
+      `intel:
+  cache_dir: ${join(dir, 'intel-cache')}
+  sources:
+    - { name: asn, kind: asn-csv, path: ["${fixtures}/asn-ipv4.csv", "${fixtures}/asn-ipv6.csv"] }
+    - { name: tor, kind: tor, path: "${fixtures}/tor-exit-addresses.txt" }
+    - { name: vpn, kind: list, category: vpn, path: "${fixtures}/vpn.txt" }
+    - { name: feed, kind: tor, url: "http://127.0.0.1:1/exits" }
+`,
+    );
+
+  it('lookup prints category, ASN, organisation, country and which source said so', async () => {
+    const run = await rampart(['intel', 'lookup', '5.9.1.1', '--config', policy()]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /^categories +datacenter$/m);
+    assert.match(run.stdout, /^asn +AS24940 Hetzner Online GmbH \(asn\)$/m);
+    assert.match(run.stdout, /^organisation +Hetzner Online GmbH$/m);
+    assert.match(run.stdout, /^country +unknown$/m);
+    assert.match(run.stdout, /^ +hosting-asns: datacenter: Hetzner$/m);
+    const tor = await rampart(['intel', 'lookup', '::ffff:192.0.2.66', '-c', policy(), '--json']);
+    assert.deepEqual(JSON.parse(tor.stdout), {
+      ip: '192.0.2.66',
+      categories: ['tor'],
+      asn: null,
+      org: null,
+      country: null,
+      countrySource: null,
+      matches: [{ source: 'tor', category: 'tor', label: 'tor exit' }],
+    });
+  });
+
+  it('lookup without --config uses the installed ASN table and country database', async () => {
+    const run = await rampart(['intel', 'lookup', '2a01:4f8::1', '--json']);
+    assert.equal(run.code, 0);
+    const answer = JSON.parse(run.stdout) as { asn: number; categories: string[]; country: string };
+    assert.equal(answer.asn, 24940);
+    assert.deepEqual(answer.categories, ['datacenter']);
+    assert.match(answer.country, /^[A-Z]{2}$/);
+  });
+
+  it('stats lists every source with its size; --refresh reports a feed that cannot be fetched (exit 1)', async () => {
+    const run = await rampart(['intel', 'stats', '-c', policy()]);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /^source +kind +category +entries +ranges +memory +age +last refresh +from$/m);
+    assert.match(run.stdout, /^asn +asn-csv +- +7 +7 /m);
+    assert.match(run.stdout, /^vpn +list +vpn +3 /m);
+    assert.match(run.stdout, /^feed +tor +tor +0 +0 .* - +- +http:\/\/127\.0\.0\.1:1\/exits$/m);
+    const refresh = await rampart(['intel', 'stats', '-c', policy(), '--refresh']);
+    assert.equal(refresh.code, 1);
+    assert.match(refresh.stderr, /^rampart: feed: failed$/m);
+    assert.match(refresh.stdout, /^feed .* failed: /m);
+  });
+
+  it('reports a broken source as a config error with its path (exit 1)', async () => {
+    const broken = file('broken-intel.yaml', `intel: { sources: [{ name: b, kind: list, category: proxy, path: "${fixtures}/broken-list.txt" }] }\n`);
+    const run = await rampart(['intel', 'stats', '-c', broken]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /intel\.sources\[0\]\.path: .*line 2: not an IP address or CIDR range/);
+  });
+
+  const usage: [string[], string][] = [
+    [['intel'], 'rampart: intel needs a subcommand: rampart intel lookup <ip> [--config <file>] [--json] | rampart intel stats [--config <file>] [--refresh]; see rampart help'],
+    [['intel', 'lookup'], 'rampart: intel lookup needs an address: rampart intel lookup <ip> [--config <file>] [--json] | rampart intel stats [--config <file>] [--refresh]; see rampart help'],
+    [['intel', 'lookup', 'banana'], 'rampart: intel lookup: not an IP address: banana; see rampart help'],
+  ];
+  for (const [args, message] of usage) {
     it(`rampart ${args.join(' ')}: one line, exit 2`, async () => {
       const run = await rampart(args);
       assert.equal(run.code, 2);

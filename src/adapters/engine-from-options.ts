@@ -5,6 +5,7 @@ import { createEngine } from '../engine/engine.ts';
 import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { Decision } from '../engine/decision.ts';
 import { ErrorCode, RampartError } from '../errors.ts';
+import { acquireRefresh } from '../intel/shared-intel.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 
@@ -31,6 +32,10 @@ export function engineFromOptions(options: AdapterOptions): Engine {
   if (options.clock !== undefined) engineOptions.clock = options.clock;
   if (options.logger !== undefined) engineOptions.logger = options.logger;
   if (options.signals !== undefined) engineOptions.signals = options.signals;
+  if (options.intel !== undefined) engineOptions.intel = options.intel;
   if (typeof options.policy === 'string') engineOptions.source = options.policy;
-  return createEngine(engineOptions);
+  const engine = createEngine(engineOptions);
+  // URL intel sources refresh in the background for the life of the process (the timers are unref'd).
+  if (engine.intel !== null) acquireRefresh(engine.intel);
+  return engine;
 }

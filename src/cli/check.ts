@@ -3,6 +3,7 @@
  * would, without starting anything. For CI and for editing: every problem at once, with its path.
  */
 import { compilePolicy } from '../engine/compile-policy.ts';
+import { intelForPolicy } from '../intel/shared-intel.ts';
 import { loadPolicyFile } from '../policy/load-policy.ts';
 import { builtinSignals } from '../signals/registry.ts';
 import { configFileArg, ExitCode } from './args.ts';
@@ -21,7 +22,7 @@ export const checkCommand: Command = async (args, io) => {
   let rules: number;
   try {
     const policy = loadPolicyFile(file, { env: io.env });
-    rules = compilePolicy(policy, builtinSignals, file).rules.length;
+    rules = compilePolicy(policy, builtinSignals, file, intelForPolicy(policy, file)).rules.length;
   } catch (err) {
     const lines = configErrorLines(file, err);
     if (lines === null) throw err;

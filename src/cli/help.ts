@@ -24,12 +24,18 @@ Commands:
                          per record on --output (default stdout).
                          --format jsonl|nginx|auto, --summary (counts on
                          stderr), --labels <file> (precision and recall).
+  intel lookup <ip>      What IP intelligence says about an address: categories,
+                         ASN, organisation, country, and which source said so.
+                         --config <file> (the policy's intel; default: the
+                         installed ASN table and the hosting list), --json.
+  intel stats            Each intel source's size, age and last refresh.
+                         --config <file>, --refresh (fetch URL sources now).
   schema                 Print the JSON Schema of the policy file.
   version                Print the version.
   help                   Print this text.
 
 Options:
-  -c, --config <file>    The policy file (start, check, replay).
+  -c, --config <file>    The policy file (start, check, replay, intel).
   -h, --help             Print this text.
       --version          Print the version.
 

@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   start: async () => (await import('./start.ts')).startCommand,
   check: async () => (await import('./check.ts')).checkCommand,
   replay: async () => (await import('./replay.ts')).replayCommand,
+  intel: async () => (await import('./intel.ts')).intelCommand,
   schema: async () => (await import('./schema.ts')).schemaCommand,
   version: async () => (await import('./version.ts')).versionCommand,
   help: async () => (await import('./help.ts')).helpCommand,

@@ -175,6 +175,7 @@ export const replayCommand: Command = async (args, io) => {
   try {
     stats = await runReplay({
       policy,
+      source: options.config,
       lines,
       parse: PARSERS[format],
       output,

@@ -4,6 +4,8 @@
  */
 import { isRampartError } from '../errors.ts';
 import type { ConfigIssue } from '../errors.ts';
+import { disposableEmailTest } from '../intel/disposable-email.ts';
+import type { Intel } from '../intel/intel.ts';
 import { CidrSet } from '../net/cidr.ts';
 import type { ConditionInput, PolicyDocument } from '../policy/schema.ts';
 import { identityReader } from './compile-keys.ts';
@@ -30,6 +32,24 @@ export interface CompileConditionsContext {
   issues: ConfigIssue[];
   /** Set to true when a condition reads the body. */
   needsBody: { value: boolean };
+  /** The policy's IP intelligence, or null when it has none. */
+  intel: Intel | null;
+}
+
+const NO_DISPOSABLE_CONFIG = { builtin: true, add: [], except: [] };
+
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+/** The intel an `ip.*` condition needs, or an issue saying how to configure it. */
+function needIntel(cx: CompileConditionsContext, path: string, what: 'asn' | 'country' | null): Intel | null {
+  const intel = cx.intel;
+  if (intel === null) {
+    cx.issues.push({ path, message: 'IP conditions need an `intel` section, e.g. `intel: { sources: [{ name: asn, kind: asn-csv }] }` (see docs/intel.md)' });
+    return null;
+  }
+  if (what === 'asn' && !intel.hasAsnSource) cx.issues.push({ path, message: 'needs an ASN source in `intel.sources` (kind `asn-csv` or `mmdb-asn`)' });
+  if (what === 'country' && !intel.hasCountrySource) cx.issues.push({ path, message: 'needs a country source in `intel.sources` (kind `mmdb-country`)' });
+  return intel;
 }
 
 function compileValueTest(test: ValueTest, path: string, cx: CompileConditionsContext): (value: string | undefined) => boolean {
@@ -119,6 +139,48 @@ function compileOne(c: ConditionInput, path: string, cx: CompileConditionsContex
     return (ctx) => {
       const client = ctx.client();
       return client !== null && client.missing === null && client.name === name;
+    };
+  }
+  if ('ip.category' in c) {
+    const where = `${path}.ip.category`;
+    const intel = needIntel(cx, where, null);
+    if (intel === null) return () => false;
+    let bits = 0;
+    for (const name of list(c['ip.category'])) {
+      const bit = intel.categoryBit(name);
+      if (bit === 0) cx.issues.push({ path: where, message: `unknown category \`${name}\`; known: ${intel.categoryNames.join(', ')} (a list source's \`category\` adds one)` });
+      bits |= bit;
+    }
+    return (ctx) => ctx.intel()?.has(bits) === true;
+  }
+  if ('ip.asn' in c) {
+    if (needIntel(cx, `${path}.ip.asn`, 'asn') === null) return () => false;
+    const asns = new Set(list(c['ip.asn']));
+    return (ctx) => {
+      const a = ctx.intel();
+      return a !== null && asns.has(a.asn);
+    };
+  }
+  if ('ip.org' in c) {
+    if (needIntel(cx, `${path}.ip.org`, 'asn') === null) return () => false;
+    const test = compileValueTest(c['ip.org'], `${path}.ip.org`, cx);
+    return (ctx) => test(ctx.intel()?.org ?? undefined);
+  }
+  if ('ip.country' in c) {
+    if (needIntel(cx, `${path}.ip.country`, 'country') === null) return () => false;
+    const countries = new Set(list(c['ip.country']).map((x) => x.toUpperCase()));
+    return (ctx) => {
+      const country = ctx.intel()?.country;
+      return country != null && countries.has(country);
+    };
+  }
+  if ('disposable_email' in c) {
+    cx.needsBody.value = true;
+    const field = c.disposable_email.body.split('.');
+    const isDisposable = disposableEmailTest(cx.policy.intel?.disposable_email ?? NO_DISPOSABLE_CONFIG);
+    return (ctx) => {
+      const email = ctx.bodyField(field);
+      return email !== undefined && isDisposable(email);
     };
   }
   if ('any' in c) {

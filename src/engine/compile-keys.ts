@@ -47,6 +47,11 @@ function compilePart(part: string, policy: PolicyDocument): PartFunction {
       const prefixOf = createIpPrefixKey({ v4Bits: v4, v6Bits: v6 });
       return (ctx) => prefixOf(ctx.clientIp);
     }
+    case 'asn':
+      return (ctx) => {
+        const asn = ctx.intel()?.asn ?? 0;
+        return asn === 0 ? undefined : `AS${asn}`;
+      };
     case 'api_key':
       return identityReader(policy.identities, 'api_key');
     case 'user':

@@ -4,6 +4,7 @@
  * semantic problem becomes a config issue with its path, all at once.
  */
 import type { ConfigIssue } from '../errors.ts';
+import type { Intel } from '../intel/intel.ts';
 import { limitSpec } from '../limiters/limit-spec.ts';
 import { getAlgorithm } from '../limiters/registry.ts';
 import type { LimitSpec } from '../limiters/types.ts';
@@ -17,6 +18,7 @@ import type { PolicyDocument, RuleDocument } from '../policy/schema.ts';
 import { compileClients } from '../signals/clients/first-party-clients.ts';
 import { compileTraps } from '../signals/traps/compile-traps.ts';
 import type { CompiledTraps } from '../signals/traps/compile-traps.ts';
+import { intelCategorySignals } from '../signals/ip-intel/category-signals.ts';
 import type { Signal } from '../signals/types.ts';
 import type { LimitTable } from '../stores/types.ts';
 import { compileConditions, pushIssues } from './compile-conditions.ts';
@@ -84,6 +86,8 @@ export interface CompiledPolicy {
   readonly anyNeedsBody: boolean;
   /** True when an enabled signal watches response statuses, so front doors must report every one. */
   readonly observesResponses: boolean;
+  /** IP intelligence the policy uses, or null. */
+  readonly intel: Intel | null;
 }
 
 function compileStatusMatcher(list: readonly (number | string)[]): (status: number) => boolean {
@@ -103,11 +107,14 @@ function sfString(s: string): string {
   return `"${s.replace(/[\\"]/g, '\\$&')}"`;
 }
 
-function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, knownSignals: ReadonlySet<string>, issues: ConfigIssue[]): CompiledRule {
+function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, knownSignals: ReadonlySet<string>, issues: ConfigIssue[], intel: Intel | null): CompiledRule {
   const path = `rules[${index}]`;
   const needsBody = { value: false };
-  const when = rule.when === undefined ? null : compileConditions(rule.when, `${path}.when`, { policy, knownSignals, issues, needsBody });
+  const when = rule.when === undefined ? null : compileConditions(rule.when, `${path}.when`, { policy, knownSignals, issues, needsBody, intel });
   const keyParts = rule.key === undefined ? ['ip'] : Array.isArray(rule.key) ? rule.key : [rule.key];
+  if (keyParts.includes('asn') && (intel === null || !intel.hasAsnSource)) {
+    issues.push({ path: `${path}.key`, message: 'the `asn` key needs an ASN source: `intel: { sources: [{ name: asn, kind: asn-csv }] }` (see docs/intel.md)' });
+  }
   let action: Action;
   let table: LimitTable | null = null;
   let counts: ((status: number) => boolean) | null = null;
@@ -236,10 +243,12 @@ function createLookupCache(
  * @throws RampartError INVALID_CONFIG listing every semantic problem.
  * @example
  * const compiled = compilePolicy(parsePolicy(text), builtinSignals);
+ * // with IP intelligence (the engine builds it when the policy has an `intel` section):
+ * const withIntel = compilePolicy(doc, builtinSignals, 'rampart.yaml', new Intel(doc.intel!));
  */
-export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[], source = 'policy'): CompiledPolicy {
+export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[], source = 'policy', intel: Intel | null = null): CompiledPolicy {
   const issues: ConfigIssue[] = [];
-  const signalSet = compileSignals(policy, signals, issues);
+  const signalSet = compileSignals(policy, intel === null ? signals : [...signals, ...intelCategorySignals(intel)], issues);
   const known = new Set(signalSet.byName.keys());
   const canonicalOptions = { trailingSlash: policy.paths.trailing_slash, caseSensitive: policy.paths.case_sensitive } as const;
   const canonicalize = createPathCanonicalizer(canonicalOptions);
@@ -251,7 +260,7 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
     const earlier = seen.get(rule.name);
     if (earlier !== undefined) issues.push({ path: `rules[${i}].name`, message: `rule name \`${rule.name}\` is already used by rules[${earlier}]; names must be unique` });
     seen.set(rule.name, i);
-    rules.push(compileRule(rule, i, policy, known, issues));
+    rules.push(compileRule(rule, i, policy, known, issues, intel));
     const templates = Array.isArray(rule.match) ? rule.match : [rule.match];
     templates.forEach((template, j) => {
       const where = Array.isArray(rule.match) ? `rules[${i}].match[${j}]` : `rules[${i}].match`;
@@ -288,5 +297,6 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
     headersMode: policy.responses.rate_limit_headers,
     anyNeedsBody: rules.some((r) => r.needsBody),
     observesResponses: signalSet.all.some((s) => s.signal.observe !== undefined),
+    intel,
   };
 }

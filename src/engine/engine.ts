@@ -5,6 +5,8 @@
  * limit rules collect one store call each → one store round trip → the strongest action wins.
  */
 import { ErrorCode, RampartError, toRampartError } from '../errors.ts';
+import type { Intel } from '../intel/intel.ts';
+import { intelForPolicy } from '../intel/shared-intel.ts';
 import { defaultLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
@@ -36,8 +38,13 @@ export interface EngineOptions {
   logger?: Logger;
   /** Signals available to the policy. Default: the built-in signals. */
   signals?: readonly Signal[];
-  /** Shown in config error messages. */
+  /** Shown in config error messages; when it is a file, relative intel paths are relative to its directory. */
   source?: string;
+  /**
+   * IP intelligence. Default: built from the policy's `intel` section (once per process and
+   * configuration, shared across reloads), and only when the policy uses it. `null` turns it off.
+   */
+  intel?: Intel | null;
 }
 
 const STATUS: Readonly<Record<Action, number>> = { allow: 0, deny: 403, throttle: 429, challenge: 403, tarpit: 0 };
@@ -96,6 +103,7 @@ export class Engine {
   readonly logger: Logger;
   readonly #signals: readonly Signal[];
   readonly #source: string;
+  readonly #intel: Intel | null | undefined;
   #policy: CompiledPolicy;
   /** In-process limits for rules with `on_store_error: local`, made on the first store failure. */
   #fallback: MemoryStore | null = null;
@@ -105,10 +113,20 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.#signals = options.signals ?? builtinSignals;
     this.#source = options.source ?? 'policy';
-    this.#policy = compilePolicy(options.policy, this.#signals, this.#source);
-    this.clock = options.clock ?? systemClock;
+    this.#intel = options.intel;
     this.logger = options.logger ?? defaultLogger();
+    this.#policy = compilePolicy(options.policy, this.#signals, this.#source, this.#intelFor(options.policy, this.#source));
     this.store = options.store ?? createStore(options.policy.state, this.logger);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The IP intelligence of the policy in force, or null. */
+  get intel(): Intel | null {
+    return this.#policy.intel;
+  }
+
+  #intelFor(policy: PolicyDocument, source: string): Intel | null {
+    return this.#intel !== undefined ? this.#intel : intelForPolicy(policy, source, this.logger);
   }
 
   /** The compiled policy in force. */
@@ -123,7 +141,7 @@ export class Engine {
    * @throws RampartError INVALID_CONFIG, leaving the old policy in force.
    */
   reload(policy: PolicyDocument, source = this.#source): void {
-    this.#policy = compilePolicy(policy, this.#signals, source);
+    this.#policy = compilePolicy(policy, this.#signals, source, this.#intelFor(policy, source));
   }
 
   /** Decides one request. Never rejects: failures become decisions with `error` set. */
@@ -144,7 +162,7 @@ export class Engine {
       const m = request.method;
       const method = m === 'GET' || m === 'POST' ? m : m.toUpperCase();
       const lookup = policy.lookup(method, request.url);
-      ctx = new RequestContext(request, method, lookup.path, policy.clientIp(request.ip, request.headers), now, policy.signals);
+      ctx = new RequestContext(request, method, lookup.path, policy.clientIp(request.ip, request.headers), now, policy.signals, policy.intel);
       const routeIds = lookup.ids;
       const traps = policy.traps;
       if (routeIds.length === 0 && traps === null) return new EngineDecision('allow', 'allow', null, NO_REASONS, 0, 0, null, ctx, NO_PENDING, null);

@@ -5,6 +5,7 @@
 import { ErrorCode, RampartError } from '../errors.ts';
 import type { ClientMatch, ClientMatcher } from '../signals/clients/first-party-clients.ts';
 import { headerFingerprint } from '../signals/fingerprint/header-fingerprint.ts';
+import type { IntelAnswer } from '../intel/intel-answer.ts';
 import type { Finding, Signal } from '../signals/types.ts';
 import { classifyUserAgent } from '../signals/user-agent/classify-user-agent.ts';
 import type { UserAgentClass } from '../signals/user-agent/classify-user-agent.ts';
@@ -39,6 +40,11 @@ export interface SignalSet {
   readonly clients: ClientMatcher;
 }
 
+/** What the request context needs of IP intelligence (src/intel/intel.ts). */
+export interface IntelLookup {
+  lookup(ip: string): IntelAnswer | null;
+}
+
 const NOT_COMPUTED = Symbol('not computed');
 const MAX_VALUE_LENGTH = 4096;
 
@@ -62,14 +68,26 @@ export class RequestContext {
   #userAgent: UserAgentClass | null = null;
   #client: ClientMatch | null | typeof NOT_COMPUTED = NOT_COMPUTED;
   #fingerprint: string | null = null;
+  readonly #intel: IntelLookup | null;
+  #intelAnswer: IntelAnswer | null | typeof NOT_COMPUTED = NOT_COMPUTED;
 
-  constructor(request: RampartRequest, method: string, path: string, clientIp: string, now: number, signals: SignalSet) {
+  constructor(request: RampartRequest, method: string, path: string, clientIp: string, now: number, signals: SignalSet, intel: IntelLookup | null = null) {
     this.request = request;
     this.method = method;
     this.path = path;
     this.clientIp = clientIp;
     this.now = now;
     this.#signals = signals;
+    this.#intel = intel;
+  }
+
+  /**
+   * What IP intelligence knows about the client IP, looked up on first use (requests whose rules don't
+   * ask pay nothing). Null when the policy has no intel or the address is not one.
+   */
+  intel(): IntelAnswer | null {
+    if (this.#intelAnswer === NOT_COMPUTED) this.#intelAnswer = this.#intel === null ? null : this.#intel.lookup(this.clientIp);
+    return this.#intelAnswer;
   }
 
   /** A header's value; repeated headers are joined with `, `. Values are capped at 4 KiB. */

@@ -12,6 +12,7 @@ import { createAdminServer } from '../admin/admin-server.ts';
 import { createEngine } from '../engine/engine.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ErrorCode, RampartError, toRampartError } from '../errors.ts';
+import { acquireRefresh } from '../intel/shared-intel.ts';
 import type { Logger } from '../logger.ts';
 import { createDecisionLog } from '../observe/decision-log.ts';
 import { createMetrics } from '../observe/metrics.ts';
@@ -77,7 +78,10 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   const observers: RequestObserver[] = [];
   const decisionLog = createDecisionLog(policy.log.decisions, { ...apiKeyOptions(policy), logger });
   observers.push(decisionLog);
-  const metrics = policy.admin.enabled ? createMetrics({ store: engine.store }) : null;
+  const metrics = policy.admin.enabled ? createMetrics({ store: engine.store, intel: () => engine.intel }) : null;
+  // URL intel sources are fetched in the background: start-up never waits on the network.
+  let intelInUse = engine.intel;
+  let intelRefresh = intelInUse === null ? null : acquireRefresh(intelInUse);
   if (metrics !== null) observers.push(metrics.observer);
 
   const gateway = createGateway({ engine, config: gatewayConfig, observers, logger });
@@ -113,6 +117,11 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     try {
       const next = loadPolicyFile(configFile, loadOptions);
       engine.reload(next, configFile);
+      if (engine.intel !== intelInUse) {
+        intelRefresh?.release();
+        intelInUse = engine.intel;
+        intelRefresh = intelInUse === null ? null : acquireRefresh(intelInUse);
+      }
       decisionLog.updateSecrets(apiKeyOptions(next));
       const changed = RESTART_SECTIONS.filter((s) => JSON.stringify(next[s]) !== JSON.stringify(running[s]));
       if (changed.length > 0) logger.warn({ sections: changed }, 'reloaded; the file differs from the running settings in these sections, which take effect after a restart');
@@ -151,6 +160,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
         ready = false;
         watcher?.close();
         if (sweeper !== null) clearInterval(sweeper);
+        intelRefresh?.release();
         await gateway.close();
         await admin?.close();
         await engine.close();

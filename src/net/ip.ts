@@ -67,11 +67,13 @@ function parseIpv4Range(text: string, start: number, end: number): number {
   }
 }
 
+// Hex digit values by character code, -1 for anything else: one load per character on the IPv6 path.
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX[CH_0 + c] = c;
+for (let c = 0; c < 6; c++) HEX[97 + c] = HEX[65 + c] = 10 + c;
+
 function hexValue(c: number): number {
-  if (c >= CH_0 && c <= CH_9) return c - CH_0;
-  const lower = c | 0x20;
-  if (lower >= 97 && lower <= 102) return lower - 87;
-  return -1;
+  return c < 128 ? HEX[c]! : -1;
 }
 
 /** A zone id is only stripped, never interpreted; require something printable so junk is refused. */

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { register as globalRegistry } from 'prom-client';
+import { VirtualClock } from '../engine/clock.ts';
 import { ErrorCode, RampartError } from '../errors.ts';
+import { Intel } from '../intel/intel.ts';
+import { parsePolicy } from '../policy/load-policy.ts';
 import type { HotStore, StoreStats } from '../stores/types.ts';
 import { createMetrics } from './metrics.ts';
 import { makeRecord } from './test-records.ts';
@@ -145,5 +148,27 @@ describe('metrics: exposition', () => {
     assert.equal(sample(await a.render(), 'rampart_requests_total{route="POST /api/auth/login",action="allow",rule="none"}'), 1);
     assert.equal(sample(await b.render(), 'rampart_requests_total{route="POST /api/auth/login",action="allow",rule="none"}'), undefined);
     assert.equal(globalRegistry.getSingleMetric('rampart_requests_total'), undefined);
+  });
+});
+
+describe('metrics: intel sources', () => {
+  it('exports refreshes by source and result, and each source\'s entries and age', async () => {
+    const fixtures = new URL('../../test/fixtures/intel/', import.meta.url).pathname;
+    const clock = new VirtualClock(1_000_000);
+    const doc = parsePolicy(`intel: { sources: [{ name: vpn, kind: list, category: vpn, path: "${fixtures}vpn.txt" }] }`, { env: {} }).intel!;
+    const intel = new Intel(doc, { clock });
+    const m = createMetrics({ store: fakeStore(zeroStats()), intel: () => intel });
+    clock.advance(90_000);
+    const vpn = intel.sources[0]!;
+    vpn.refreshed = 2;
+    vpn.failed = 1;
+    let text = await m.render();
+    assert.equal(sample(text, 'rampart_intel_refresh_total{source="vpn",result="refreshed"}'), 2);
+    assert.equal(sample(text, 'rampart_intel_refresh_total{source="vpn",result="failed"}'), 1);
+    assert.equal(sample(text, 'rampart_intel_source_entries{source="vpn"}'), 3);
+    assert.equal(sample(text, 'rampart_intel_source_age_seconds{source="vpn"}'), 90);
+    vpn.failed = 3;
+    text = await m.render();
+    assert.equal(sample(text, 'rampart_intel_refresh_total{source="vpn",result="failed"}'), 3);
   });
 });

@@ -21,14 +21,18 @@
  * | `rampart_store_breaker_transitions_total` | counter | `to` | Redis store: circuit breaker transitions (`open`, `half-open`, `closed`) |
  * | `rampart_store_connection_events_total` | counter | `event` | Redis store: `connect` and `disconnect` events |
  * | `rampart_store_up` | gauge | — | Redis store: 1 while connected and the breaker is closed, else 0 |
+ * | `rampart_intel_refresh_total` | counter | `source`, `result` | refreshes of `url` intel sources: `refreshed`, `not_modified`, `failed` |
+ * | `rampart_intel_source_entries` | gauge | `source` | entries (ranges, addresses, database nodes) each intel source holds |
+ * | `rampart_intel_source_age_seconds` | gauge | `source` | age of the data each intel source is using (absent until it has some) |
  *
- * Label values come only from the policy (route templates, rule names) and closed sets (actions,
+ * Label values come only from the policy (route templates, rule names, intel source names) and closed sets (actions,
  * failure kinds): a URL, IP or header never becomes a label, so cardinality is bounded by the
  * policy, whatever the traffic.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from '../errors.ts';
 import type { RedisStoreStats } from '../stores/redis/redis-store.ts';
+import type { Intel } from '../intel/intel.ts';
 import type { StoreStats, HotStore } from '../stores/types.ts';
 import type { RequestObserver, RequestRecord, UpstreamFailure } from './request-observer.ts';
 
@@ -58,7 +62,7 @@ export interface Metrics {
  * const gateway = createGateway({ engine, config, observers: [metrics.observer] });
  * const admin = createAdminServer({ host: '127.0.0.1', port: 9090, metrics, ready: () => true });
  */
-export function createMetrics(options: { store: HotStore }): Metrics {
+export function createMetrics(options: { store: HotStore; intel?: () => Intel | null }): Metrics {
   const store = options.store;
   const registry = new Registry();
   const registers = [registry];
@@ -83,6 +87,8 @@ export function createMetrics(options: { store: HotStore }): Metrics {
   storeCounter(registry, store, 'rampart_store_protected_evictions_total', 'Evicted keys that were blocked or over their limit (each may have let an abuser start over).', (s) => s.protectedEvictions);
   storeCounter(registry, store, 'rampart_store_expired_total', 'Keys removed because their state expired.', (s) => s.expired);
   if (store.kind === 'redis') remoteStoreMetrics(registry, store as HotStore & { stats(): RedisStoreStats });
+
+  if (options.intel !== undefined) intelMetrics(registry, options.intel);
 
   const observer: RequestObserver = {
     onRequest(record: RequestRecord): void {
@@ -165,4 +171,50 @@ function remoteStoreMetrics(registry: Registry, store: { stats(): RedisStoreStat
   });
   for (const to of ['open', 'half-open', 'closed']) transitions.inc({ to }, 0);
   for (const event of ['connect', 'disconnect']) connections.inc({ event }, 0);
+}
+
+/** Intel sources are read at scrape time; the intel in force may change with a reload. */
+function intelMetrics(registry: Registry, current: () => Intel | null): void {
+  const registers = [registry];
+  const seen = new Map<string, number>();
+  new Counter({
+    name: 'rampart_intel_refresh_total',
+    help: 'Refreshes of URL intel sources by result (refreshed, not_modified, failed).',
+    labelNames: ['source', 'result'] as const,
+    registers,
+    collect() {
+      for (const s of current()?.stats() ?? []) {
+        for (const [result, count] of [['refreshed', s.refreshed], ['not_modified', s.notModified], ['failed', s.failed]] as const) {
+          const id = `${s.name}\u0000${result}`;
+          const before = seen.get(id) ?? 0;
+          // A smaller count means a new intel instance (reload with another configuration): start over.
+          this.inc({ source: s.name, result }, count >= before ? count - before : count);
+          seen.set(id, count);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'rampart_intel_source_entries',
+    help: 'Entries (ranges, addresses or database nodes) each intel source holds.',
+    labelNames: ['source'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of current()?.stats() ?? []) this.set({ source: s.name }, s.entries);
+    },
+  });
+  new Gauge({
+    name: 'rampart_intel_source_age_seconds',
+    help: 'Age of the data each intel source is using.',
+    labelNames: ['source'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const intel = current();
+      if (intel === null) return;
+      const now = intel.clock.now();
+      for (const s of intel.stats()) if (s.loadedAt !== null) this.set({ source: s.name }, Math.max(0, (now - s.loadedAt) / 1000));
+    },
+  });
 }

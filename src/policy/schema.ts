@@ -53,11 +53,19 @@ export type ConditionInput =
   | { risk: { gte?: number | undefined; lt?: number | undefined } }
   | { signal: string }
   | { client: string }
+  | { 'ip.category': string | string[] }
+  | { 'ip.asn': number | number[] }
+  | { 'ip.org': z.input<typeof valueTest> }
+  | { 'ip.country': string | string[] }
+  | { disposable_email: { body: string } }
   | { any: ConditionInput[] }
   | { all: ConditionInput[] }
   | { not: ConditionInput };
 
-const CONDITION_KINDS = ['ip', 'method', 'header', 'query', 'body', 'present', 'risk', 'signal', 'client', 'any', 'all', 'not'] as const;
+const CONDITION_KINDS = ['ip', 'method', 'header', 'query', 'body', 'present', 'risk', 'signal', 'client', 'ip.category', 'ip.asn', 'ip.org', 'ip.country', 'disposable_email', 'any', 'all', 'not'] as const;
+
+const asnNumber = z.number({ error: 'expected an ASN number like 16509' }).int().min(1).max(4294967295);
+const countryCode = z.string().regex(/^[A-Za-z]{2}$/, { error: 'expected a two-letter ISO 3166 country code like DE or US' });
 
 const condition: z.ZodType<ConditionInput> = z.lazy(() =>
   z
@@ -77,6 +85,16 @@ const condition: z.ZodType<ConditionInput> = z.lazy(() =>
         .meta({ description: 'The request\'s risk score (0–100) is `>= gte` and `< lt`.' }),
       signal: z.string().min(1).optional().meta({ description: 'The named signal reported a finding for this request.' }),
       client: z.string().min(1).optional().meta({ description: 'The request comes from this first-party client (declared under `clients`): its user agent matches and it sends the declared headers.' }),
+      'ip.category': z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().meta({
+        description: 'The client IP is in one of these categories (`datacenter`, `tor`, `vpn`, `proxy`, or a list source\'s category). Needs `intel`.',
+      }),
+      'ip.asn': z.union([asnNumber, z.array(asnNumber).min(1)]).optional().meta({ description: 'The client IP is announced by one of these ASNs. Needs an ASN source in `intel`.' }),
+      'ip.org': valueTest.optional().meta({ description: 'The organisation of the client IP\'s ASN passes this test (e.g. `{ matches: amazon, ignore_case: true }`).' }),
+      'ip.country': z.union([countryCode, z.array(countryCode).min(1)]).optional().meta({ description: 'The client IP is located in one of these countries. Needs an `mmdb-country` source in `intel`.' }),
+      disposable_email: z
+        .strictObject({ body: z.string().min(1).meta({ description: 'Dot path of the JSON body field holding the address, e.g. `email`.' }) })
+        .optional()
+        .meta({ description: 'The e-mail address in this body field is at a disposable domain (subdomains included).' }),
       any: z.array(condition).min(1).optional().meta({ description: 'At least one of these conditions holds.' }),
       all: z.array(condition).min(1).optional().meta({ description: 'All of these conditions hold.' }),
       not: condition.optional().meta({ description: 'This condition does not hold.' }),
@@ -87,15 +105,15 @@ const condition: z.ZodType<ConditionInput> = z.lazy(() =>
     .meta({ minProperties: 1, maxProperties: 1 }),
 ) as z.ZodType<ConditionInput>;
 
-const KEY_PATTERN = '^(ip|ip_prefix|api_key|user|route|global|method|fingerprint|(header|query|body):.+)$';
+const KEY_PATTERN = '^(ip|ip_prefix|asn|api_key|user|route|global|method|fingerprint|(header|query|body):.+)$';
 const keyPart = z
   .string()
   .regex(new RegExp(KEY_PATTERN), {
-    error: 'expected ip, ip_prefix, api_key, user, route, global, method, fingerprint, header:<name>, query:<name> or body:<field>',
+    error: 'expected ip, ip_prefix, asn, api_key, user, route, global, method, fingerprint, header:<name>, query:<name> or body:<field>',
   })
   .meta({
     description:
-      'One identity: `ip`, `ip_prefix`, `api_key`, `user`, `route`, `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`.',
+      'One identity: `ip`, `ip_prefix`, `asn` (the client IP\'s ASN, needs `intel`), `api_key`, `user`, `route`, `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`.',
   });
 
 const clientDeclaration = z.strictObject({
@@ -276,6 +294,71 @@ const log = z
   .prefault({})
   .meta({ description: 'Operational log and the decision log (one JSON line per request).' });
 
+/** Names of IP categories: the built-in `datacenter`, `tor`, `vpn`, `proxy`, or a list's own. */
+const CATEGORY_PATTERN = '^[a-z][a-z0-9_-]{0,31}$';
+const categoryName = z
+  .string()
+  .regex(new RegExp(CATEGORY_PATTERN), { error: 'a category is 1–32 lower-case letters, digits, `-` or `_`, starting with a letter (e.g. `vpn`, `office`)' })
+  .meta({ description: 'An IP category: `datacenter`, `tor`, `vpn`, `proxy`, or the name a list source gives.' });
+
+const INTEL_KINDS = ['asn-csv', 'tor', 'aws', 'gcp', 'azure', 'list', 'mmdb-country', 'mmdb-asn'] as const;
+
+const intelSource = z
+  .strictObject({
+    name: z
+      .string({ error: 'every intel source needs a `name`' })
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, { error: 'a source name is 1–64 lower-case letters, digits, `.`, `-` or `_`' })
+      .meta({ description: 'Unique name: shown by `rampart intel lookup`, in metrics, and the file name of its disk cache.' }),
+    kind: z.enum(INTEL_KINDS, { error: `expected one of ${INTEL_KINDS.join(', ')}` }).meta({
+      description: '`asn-csv` (ip-location-db ASN table), `tor` (bulk exit list or TorDNSEL), `aws` / `gcp` / `azure` (cloud range files), `list` (IPs and CIDRs), `mmdb-country` / `mmdb-asn` (MaxMind-format databases).',
+    }),
+    path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().meta({
+      description: 'Local file(s), relative to the policy file. `asn-csv` and `mmdb-country` without `path` or `url` use the installed ip-location-db packages.',
+    }),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, { error: 'expected an http:// or https:// URL' })
+      .optional()
+      .meta({ description: 'Fetch from here on an interval (ETag / If-Modified-Since), keep the last good copy in `cache_dir`.' }),
+    category: categoryName.optional().meta({ description: 'Category of every address in the source. Default: `tor` for tor, `datacenter` for aws/gcp/azure; required for list.' }),
+    refresh: duration.optional().meta({ description: 'How often to re-fetch a `url` source. Default: `intel.refresh`.' }),
+    optional: z.boolean().default(false).meta({ description: 'A missing local file is logged and skipped instead of failing the policy.' }),
+  })
+  .meta({ description: 'One source of IP intelligence.' });
+
+const intel = z
+  .strictObject({
+    sources: z.array(intelSource, { error: 'expected a list of sources' }).default([]),
+    refresh: duration.default('24h').meta({ description: 'Default re-fetch interval of `url` sources.' }),
+    cache_dir: z.string().min(1).default('.rampart-cache/intel').meta({ description: 'Where fetched feeds are cached (relative to the policy file); the last good copy is used at start-up when the network is down.' }),
+    hosting: z
+      .strictObject({
+        builtin: z.boolean().default(true).meta({ description: 'Use the bundled list of hosting ASNs (docs/intel.md).' }),
+        add: z.array(z.union([z.number().int().min(1).max(4294967295), z.strictObject({ asn: z.number().int().min(1).max(4294967295), name: z.string().min(1).optional() })])).default([]).meta({
+          description: 'More hosting ASNs: numbers, or `{ asn, name }`.',
+        }),
+        except: z.array(z.number().int().min(1).max(4294967295)).default([]).meta({ description: 'ASNs never treated as hosting (e.g. your own office network\'s provider).' }),
+      })
+      .prefault({})
+      .meta({ description: 'Which ASNs make an address `datacenter` (needs an ASN source).' }),
+    weights: z.record(categoryName, z.number().min(0).max(100)).default({}).meta({
+      description: 'Risk weight (0–100) of each category\'s signal `ip.<category>`. Defaults: datacenter 20, tor 50, proxy 40, vpn 20, others 0.',
+    }),
+    disposable_email: z
+      .strictObject({
+        builtin: z.boolean().default(true).meta({ description: 'Use the `disposable-email-domains` package\'s list.' }),
+        add: z.array(z.string().min(1)).default([]).meta({ description: 'More disposable domains (their subdomains count too).' }),
+        except: z.array(z.string().min(1)).default([]).meta({ description: 'Domains never treated as disposable.' }),
+      })
+      .prefault({})
+      .meta({ description: 'Domains the `disposable_email` condition matches.' }),
+  })
+  .meta({ description: 'IP intelligence (ASN, hosting, Tor, cloud and custom lists, country) and disposable e-mail domains. See docs/intel.md.' });
+
+/** The `intel` section after defaults. */
+export type IntelDocument = z.output<typeof intel>;
+export type IntelSourceDocument = IntelDocument['sources'][number];
+
 export const policySchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -321,6 +404,7 @@ export const policySchema = z
         }),
       })
       .prefault({}),
+    intel: intel.optional(),
     signals: z
       .record(z.string(), z.union([z.strictObject({ weight: z.number().min(0).max(100) }), z.literal(false)]))
       .default({})

@@ -241,6 +241,33 @@ describe('formatSummary', () => {
     assert.match(text, /\n {2}signup-without-ua +1 \(monitored in the policy/);
     assert.match(text, /top mitigated IPs:\n {2}198\.51\.100\.1 +2\n/);
     assert.match(text, /top mitigated networks \(ip_prefix\):\n {2}192\.0\.2\.0\/24 +2\n {2}198\.51\.100\.0\/24 +2\n/);
-    assert.match(text, /ASNs: needs IP intelligence/);
+    assert.match(text, /top mitigated ASNs: needs an ASN source/);
+  });
+});
+
+describe('replay with IP intelligence', () => {
+  const fixtures = new URL('../../test/fixtures/intel/', import.meta.url).pathname;
+  const policy = parsePolicy(
+    `
+intel:
+  sources: [{ name: asn, kind: asn-csv, path: ["${fixtures}asn-ipv4.csv"] }]
+rules:
+  - { name: hosting, when: [{ ip.category: datacenter }], action: deny }
+`,
+    { env: {} },
+  );
+
+  it('lists the most mitigated ASNs in the summary', async () => {
+    const lines = [rec(0, '5.9.1.1', 'GET', '/', 200), rec(1, '5.9.1.2', 'GET', '/', 200), rec(2, '3.0.0.1', 'GET', '/', 200), rec(3, '81.2.69.1', 'GET', '/', 200)];
+    const { stats, out } = await replay(lines, { policy });
+    assert.deepEqual(out.map((o) => o['action']), ['deny', 'deny', 'deny', 'allow']);
+    assert.match(formatSummary(stats), /top mitigated ASNs:\n {2}AS24940 Hetzner Online GmbH +2\n {2}AS16509 Amazon\.com, Inc\. +1\n/);
+  });
+
+  it('says that feeds are not fetched, and uses only what is cached', async () => {
+    const notices: string[] = [];
+    const withFeed = parsePolicy(`intel: { cache_dir: /nonexistent/rampart, sources: [{ name: tor, kind: tor, url: "http://127.0.0.1:1/tor" }] }`, { env: {} });
+    await replay([rec(0, '5.9.1.1', 'GET', '/', 200)], { policy: withFeed, notice: (m) => notices.push(m) });
+    assert.deepEqual(notices, ['replay does not fetch intel feeds; it uses the disk cache of tor (no cached copy: unused)']);
   });
 });

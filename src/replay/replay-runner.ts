@@ -37,6 +37,8 @@ export interface ReplayOptions {
   readonly labelsName?: string;
   /** The engine's logger (store or signal failures). Default: silent. */
   readonly logger?: Logger;
+  /** The policy file: relative intel paths are relative to its directory. */
+  readonly source?: string;
   /** Told once, before the first record, about what replay does differently from the policy file. */
   readonly notice?: (message: string) => void;
   /** Called every {@link PROGRESS_EVERY} records with the count so far; the caller throttles drawing. */
@@ -75,6 +77,8 @@ export interface ReplayStats {
   /** Most mitigated client IPs and networks (`ip_prefix`), at most {@link TOP_N}. */
   readonly topIps: readonly TopEntry[];
   readonly topPrefixes: readonly TopEntry[];
+  /** Most mitigated ASNs (`AS16509 Amazon.com, Inc.`); null when the policy has no ASN source. */
+  readonly topAsns: readonly TopEntry[] | null;
   readonly elapsedMs: number;
   readonly recordsPerSecond: number;
   /** Null without labels. */
@@ -109,7 +113,16 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayStats> {
   }
   const clock = new VirtualClock();
   // Replay contacts nothing: crawler claims are not checked by DNS (bot.verified and bot.fake stay silent).
-  const engine = createEngine({ policy, clock, logger: options.logger ?? silentLogger, signals: builtinSignalsWith({ botVerifier: offlineBotVerifier }) });
+  const signals = builtinSignalsWith({ botVerifier: offlineBotVerifier });
+  const engine = createEngine({ policy, clock, logger: options.logger ?? silentLogger, signals, ...(options.source === undefined ? {} : { source: options.source }) });
+  const intel = engine.intel;
+  // Replay never fetches: URL sources answer from their disk cache, or not at all.
+  const feeds = intel?.sources.filter((s) => s.url !== null) ?? [];
+  if (feeds.length > 0) {
+    const state = feeds.map((s) => `${s.name} (${s.loadedAt === null ? 'no cached copy: unused' : `cached ${new Date(s.loadedAt).toISOString()}`})`);
+    options.notice?.(`replay does not fetch intel feeds; it uses the disk cache of ${state.join(', ')}`);
+  }
+  const topAsns = intel?.hasAsnSource === true ? new TopCounter(TOP_CAPACITY) : null;
   const prefixOf = createIpPrefixKey({ v4Bits: policy.client_ip.ipv4_prefix, v6Bits: policy.client_ip.ipv6_prefix });
   const parse = options.parse;
   const onProgress = options.onProgress;
@@ -149,6 +162,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayStats> {
       const ip = decision.context.clientIp;
       topIps.add(ip);
       topPrefixes.add(prefixOf(ip));
+      if (topAsns !== null) {
+        const answer = decision.context.intel();
+        topAsns.add(answer === null || answer.asn === 0 ? 'unknown' : `AS${answer.asn} ${answer.org ?? ''}`.trimEnd());
+      }
     }
     actions[action]++;
     const rule = decision.rule;
@@ -199,6 +216,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayStats> {
     monitoredRules: new Set([...rules.keys()].filter(monitored)),
     topIps: topIps.top(TOP_N),
     topPrefixes: topPrefixes.top(TOP_N),
+    topAsns: topAsns === null ? null : topAsns.top(TOP_N),
     elapsedMs,
     recordsPerSecond: elapsedMs > 0 ? (records * 1000) / elapsedMs : 0,
     labels: labels === null ? null : labelScore(score),

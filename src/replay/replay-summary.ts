@@ -59,7 +59,8 @@ export function formatSummary(stats: ReplayStats): string {
   }
   lines.push(...topLines('top mitigated IPs', stats.topIps));
   lines.push(...topLines('top mitigated networks (ip_prefix)', stats.topPrefixes));
-  lines.push('top mitigated ASNs: needs IP intelligence (not available yet)');
+  if (stats.topAsns === null) lines.push('top mitigated ASNs: needs an ASN source in the policy\'s `intel` section');
+  else lines.push(...topLines('top mitigated ASNs', stats.topAsns));
   if (stats.labels !== null) lines.push(...labelLines(stats.labels));
   return `${lines.join('\n')}\n`;
 }
