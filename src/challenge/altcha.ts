@@ -37,7 +37,7 @@ export interface ChallengeBinding {
   readonly expires: number;
   /** The client's header fingerprint. */
   readonly fp: string;
-  /** Route group. */
+  /** Route group (as the challenger writes it: a keyed hash of the group's name). */
   readonly group: string;
   /** Difficulty level index. */
   readonly level: number;

@@ -85,6 +85,17 @@ export function createChallenger(policy: PolicyDocument): Challenger {
   // One unit per challenge id, refilled after the longest a challenge lives: a second use always fails.
   const spentTable: LimitTable = { id: SPENT_TABLE_ID, algorithm: tokenBucket, spec: limitSpec({ limit: 1, windowMs: expiresMs + 1000, burst: 1 }), penaltyMs: 0 };
 
+  // The group is a rule name by default: clients see only a keyed hash of it.
+  const groupTags = new Map<string, string>();
+  const tag = (group: string): string => {
+    let t = groupTags.get(group);
+    if (t === undefined) {
+      t = createHmac('sha256', fpKey).update(`group ${group}`).digest('hex').slice(0, 12);
+      groupTags.set(group, t);
+    }
+    return t;
+  };
+
   return {
     ephemeralSecret: config.secret === undefined,
     expiresMs,
@@ -102,20 +113,20 @@ export function createChallenger(policy: PolicyDocument): Challenger {
       const token = ctx.header(PASS_HEADER) ?? cookieValue(ctx.header('cookie'), PASS_COOKIE);
       if (token === undefined) return false;
       const claims = readPass(passKey, token);
-      return claims !== null && claims.expires * 1000 > ctx.now && claims.fp === fp && claims.group === group && claims.level >= level;
+      return claims !== null && claims.expires * 1000 > ctx.now && claims.fp === fp && claims.group === tag(group) && claims.level >= level;
     },
     solution(ctx, fp, group, level) {
       const payload = ctx.header(SOLUTION_HEADER) ?? cookieValue(ctx.header('cookie'), SOLUTION_COOKIE);
       if (payload === undefined) return null;
       const s = verifyAltcha(challengeKey, payload);
-      return s !== null && s.expires * 1000 > ctx.now && s.fp === fp && s.group === group && s.level >= level ? s : null;
+      return s !== null && s.expires * 1000 > ctx.now && s.fp === fp && s.group === tag(group) && s.level >= level ? s : null;
     },
     offer(fp, group, level, now) {
       const expires = Math.ceil((now + expiresMs) / 1000);
-      return { challenge: issueAltcha(challengeKey, levels[level]!.max_number, { expires, fp, group, level }), level, group, expires };
+      return { challenge: issueAltcha(challengeKey, levels[level]!.max_number, { expires, fp, group: tag(group), level }), level, group, expires };
     },
     pass(fp, group, level, now) {
-      return issuePass(passKey, { expires: Math.floor((now + passMs) / 1000), level, group, fp });
+      return issuePass(passKey, { expires: Math.floor((now + passMs) / 1000), level, group: tag(group), fp });
     },
   };
 }

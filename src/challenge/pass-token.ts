@@ -12,6 +12,7 @@ export interface PassClaims {
   /** Seconds since the epoch. */
   readonly expires: number;
   readonly level: number;
+  /** The route group's keyed hash. */
   readonly group: string;
   readonly fp: string;
 }
