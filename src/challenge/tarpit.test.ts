@@ -19,7 +19,7 @@ describe('tarpit', () => {
       assert.equal(t.hold(() => released.push(3)), false);
       assert.deepEqual(t.stats(), { held: 2, overflowed: 1 });
       mock.timers.tick(1999);
-      assert.deepEqual(released, []);
+      assert.equal(released.length, 0);
       mock.timers.tick(1);
       assert.deepEqual(released, [1, 2]);
       assert.equal(t.hold(() => released.push(4)), true);
