@@ -18,6 +18,7 @@ const RUNNER = `
 (function () {
   var c = JSON.parse(document.getElementById('rampart-challenge').textContent);
   var status = document.getElementById('status');
+  status.textContent = 'This takes a moment. The page continues by itself.';
   var t0 = Date.now();
   function done(n) {
     if (n < 0) { status.textContent = 'Verification failed. Reload the page to try again.'; return; }
@@ -53,7 +54,7 @@ export function interstitialPage(offer: ChallengeOffer, reload: boolean, ttlSeco
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:34em;margin:15vh auto;padding:0 1em;color:#222}h1{font-size:1.3em}#status{color:#555}</style>
 </head><body>
 <h1>Checking your browser</h1>
-<p id="status">This takes a moment. The page continues by itself.</p>
+<p id="status"></p>
 <noscript><p>This site asks your browser to solve a small computation before it continues, which stops automated traffic. It needs JavaScript: turn JavaScript on for this site and reload the page.</p></noscript>
 <script type="application/json" id="rampart-challenge">${scriptJson(data)}</script>
 <script>${SOLVER_SOURCE}
