@@ -215,3 +215,40 @@ describe('engine: challenge', () => {
     assert.equal(d.challenge ?? null, null);
   });
 });
+
+describe('policy: challenge and tarpit settings', () => {
+  const problems = (yaml: string): string => {
+    try {
+      createEngine({ policy: parsePolicy(yaml, { env: {} }), logger: silentLogger });
+      return '';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it('names each mistake with its path', () => {
+    const message = problems(`
+challenge:
+  expires: 2s
+  difficulty: [{ risk: 10, max_number: 5000 }, { risk: 5, max_number: 9000 }]
+tarpit: { delay: 2m }
+rules:
+  - { name: a, action: deny, group: g }
+`);
+    assert.match(message, /challenge\.difficulty\[0\]\.risk: the first difficulty level must start at risk 0/);
+    assert.match(message, /challenge\.difficulty\[1\]\.risk: difficulty levels must be listed by increasing `risk`/);
+    assert.match(message, /challenge\.expires: a challenge must live at least 10s/);
+    assert.match(message, /tarpit\.delay: at most 60s/);
+    assert.match(message, /rules\[0\]\.group: `group` only applies to `action: challenge`/);
+    assert.match(problems('challenge: { secret: short }\n'), /challenge\.secret: the challenge secret must be at least 32 characters/);
+  });
+
+  it('warns once per load when challenges are signed with a per-process key', () => {
+    const warned: string[] = [];
+    const logger = { ...silentLogger, warn: (_o: object, msg?: string) => void warned.push(msg ?? '') };
+    createEngine({ policy: parsePolicy('rules:\n  - { name: c, action: challenge }\n', { env: {} }), logger });
+    createEngine({ policy: parsePolicy(`challenge: { secret: "${SECRET}" }\nrules:\n  - { name: c, action: challenge }\n`, { env: {} }), logger });
+    assert.equal(warned.length, 1);
+    assert.match(warned[0]!, /challenge\.secret is not set/);
+  });
+});
