@@ -17,6 +17,7 @@ import type { LimitTable } from '../stores/types.ts';
 import { issueAltcha, verifyAltcha } from './altcha.ts';
 import type { ChallengeOffer, VerifiedSolution } from './altcha.ts';
 import { headerFingerprint } from './fingerprint.ts';
+import { HmacSha256 } from './sha256.ts';
 import { issuePass, readPass } from './pass-token.ts';
 
 /** Request header carrying a solution (base64 ALTCHA payload). */
@@ -61,8 +62,8 @@ export function cookieValue(cookie: string | undefined, name: string): string | 
   return cookie.slice(start, end === -1 ? undefined : end).trim();
 }
 
-function derive(secret: string, purpose: string): Buffer {
-  return createHmac('sha256', secret).update(`rampart ${purpose} v1`).digest();
+function derive(secret: string, purpose: string): HmacSha256 {
+  return new HmacSha256(createHmac('sha256', secret).update(`rampart ${purpose} v1`).digest());
 }
 
 /**
@@ -90,7 +91,7 @@ export function createChallenger(policy: PolicyDocument): Challenger {
   const tag = (group: string): string => {
     let t = groupTags.get(group);
     if (t === undefined) {
-      t = createHmac('sha256', fpKey).update(`group ${group}`).digest('hex').slice(0, 12);
+      t = Buffer.from(fpKey.digest(`group ${group}`)).toString('hex', 0, 6);
       groupTags.set(group, t);
     }
     return t;

@@ -14,7 +14,7 @@
  * A stolen pass works only with the same values; a bot that copies them all still paid for the work
  * once per pass lifetime and group. Swap this one function for a richer fingerprint (issue 7).
  */
-import { createHmac } from 'node:crypto';
+import type { HmacSha256 } from './sha256.ts';
 
 /** Reads one request header (lower-case name), as `RequestContext.header` does. */
 export type HeaderReader = (name: string) => string | undefined;
@@ -23,13 +23,10 @@ const PRESENCE = ['accept-encoding', 'sec-ch-ua', 'sec-ch-ua-mobile', 'sec-ch-ua
 
 /**
  * @example
- * headerFingerprint((n) => req.headers[n], key) // '3f1c9a0b7e2d4c55'
+ * headerFingerprint((n) => req.headers[n], new HmacSha256(key)) // '3f1c9a0b7e2d4c55'
  */
-export function headerFingerprint(header: HeaderReader, key: Buffer): string {
+export function headerFingerprint(header: HeaderReader, mac: HmacSha256): string {
   let flags = '';
   for (const name of PRESENCE) flags += header(name) === undefined ? '0' : '1';
-  return createHmac('sha256', key)
-    .update(`${header('user-agent') ?? ''}\n${header('accept-language') ?? ''}\n${flags}`)
-    .digest('hex')
-    .slice(0, 16);
+  return Buffer.from(mac.digest(`${header('user-agent') ?? ''}\n${header('accept-language') ?? ''}\n${flags}`).buffer, 0, 8).toString('hex');
 }

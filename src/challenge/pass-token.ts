@@ -5,7 +5,8 @@
  * and route group) and remembers the difficulty level it was earned at, so a client whose risk has
  * risen to a harder level is challenged again.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import type { HmacSha256 } from './sha256.ts';
 
 /** What a valid pass says. */
 export interface PassClaims {
@@ -23,21 +24,21 @@ const MAX_TOKEN = 256;
  * Signs a pass.
  *
  * @example
- * const token = issuePass(key, { expires: 1_800_000_000, level: 1, group: 'signup', fp: 'ab12cd34ef567890' });
+ * const token = issuePass(new HmacSha256(key), { expires: 1_800_000_000, level: 1, group: 'signup', fp: 'ab12cd34ef567890' });
  */
-export function issuePass(key: Buffer, claims: PassClaims): string {
+export function issuePass(mac: HmacSha256, claims: PassClaims): string {
   const body = `p1.${claims.expires}.${claims.level}.${claims.fp}.${claims.group}`;
-  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+  return `${body}.${Buffer.from(mac.digest(body)).toString('base64url')}`;
 }
 
 /** The claims of a correctly signed pass (expired or not), or null. Never throws. */
-export function readPass(key: Buffer, token: string): PassClaims | null {
+export function readPass(mac: HmacSha256, token: string): PassClaims | null {
   if (token.length > MAX_TOKEN || !token.startsWith('p1.')) return null;
   const dot = token.lastIndexOf('.');
   const body = token.slice(0, dot);
-  const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = createHmac('sha256', key).update(body).digest();
-  if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return null;
+  const given = Buffer.from(token.slice(dot + 1), 'base64url');
+  const expected = mac.digest(body);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   const parts = body.split('.');
   if (parts.length < 5) return null;
   // Group names may hold dots; they come last.
