@@ -38,6 +38,16 @@ const seen: string[] = [];
 before(async () => {
   upstream = await startUpstream((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    if (req.url === '/form') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>Form</title><form method="post" action="/api/auth/register"><input name="email" value="a@example.com"><button id="go">Go</button></form>');
+      return;
+    }
+    if (req.method === 'POST' && (req.headers['accept'] ?? '').includes('text/html')) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>Thanks</title><h1 id="thanks">Thanks</h1>');
+      return;
+    }
     if (req.url === '/signup') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>Sign up</title><h1 id="welcome">Sign up form</h1>');
@@ -169,6 +179,29 @@ describe('the interstitial page in headless Chromium', () => {
       assert.equal(again!.status(), 200);
     });
     assert.equal(seen.filter((s) => s === 'GET /signup').length - before, 2, 'the upstream saw the solved request and the one on the pass, never the challenged one');
+  });
+
+  it('solves a harder challenge in a Web Worker after a form POST, then lets the resubmitted form through', { timeout: 90_000 }, async () => {
+    // A second gateway on the same upstream, with a difficulty above the in-page threshold.
+    const config = parsePolicy(JSON.stringify({ gateway: { upstream: upstream.url, listen: { host: '127.0.0.1', port: 0 } } })).gateway!;
+    const hard = POLICY.replace('max_number: 20000', 'max_number: 100000');
+    const gw = createGateway({ engine: createEngine({ policy: parsePolicy(hard), logger: silentLogger }), config, observers: [], logger: silentLogger });
+    const url = (await gw.listen()).url;
+    try {
+      await withBrowser(true, async (page) => {
+        await page.goto(`${url}/form`);
+        await page.click('#go');
+        await page.waitForSelector('html[data-rampart="solved"]', { timeout: 60_000, state: 'attached' });
+        assert.equal(await page.getAttribute('html', 'data-rampart-solver'), 'worker');
+        assert.match((await page.textContent('#status')) ?? '', /submit the form again/);
+        await page.screenshot({ path: join(ARTIFACTS, 'challenge-interstitial-form.png') });
+        await page.goto(`${url}/form`);
+        await page.click('#go');
+        await page.waitForSelector('#thanks', { timeout: 30_000 });
+      });
+    } finally {
+      await gw.close();
+    }
   });
 
   it('explains itself without JavaScript', { timeout: 60_000 }, async () => {

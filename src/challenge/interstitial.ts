@@ -6,7 +6,7 @@
  * the page cannot continue. It never says why the client was challenged.
  */
 import type { ChallengeOffer } from './altcha.ts';
-import { SOLVER_SOURCE } from './sha256-solver.ts';
+import { IN_THREAD_UP_TO, SOLVER_SOURCE } from './sha256-solver.ts';
 
 /** JSON safe inside an inline `<script>`. */
 function scriptJson(value: unknown): string {
@@ -28,14 +28,17 @@ const RUNNER = `
     else status.textContent = 'Verified. Go back and submit the form again.';
     document.documentElement.setAttribute('data-rampart', 'solved');
   }
+  function here() { document.documentElement.setAttribute('data-rampart-solver', 'page'); setTimeout(function () { done(rampartSolve(c.challenge, c.salt, c.maxnumber, 0, 1)); }, 0); }
+  // Cheap challenges are solved in the page: a few milliseconds, less than starting a worker.
+  if (c.maxnumber <= ${IN_THREAD_UP_TO} || typeof Worker !== 'function') return here();
   try {
-    var src = rampartSolve.toString() + '\\nonmessage = function (e) { var d = e.data; postMessage(rampartSolve(d.challenge, d.salt, d.maxnumber, 0, 1)); };';
+    var src = document.getElementById('rampart-solver').textContent + '\\nonmessage = function (e) { var d = e.data; postMessage(rampartSolve(d.challenge, d.salt, d.maxnumber, 0, 1)); };';
     var w = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    w.onmessage = function (e) { w.terminate(); done(e.data); };
-    w.onerror = function (e) { e.preventDefault(); w.terminate(); done(rampartSolve(c.challenge, c.salt, c.maxnumber, 0, 1)); };
+    w.onmessage = function (e) { w.terminate(); document.documentElement.setAttribute('data-rampart-solver', 'worker'); done(e.data); };
+    w.onerror = function (e) { e.preventDefault(); w.terminate(); here(); };
     w.postMessage(c);
   } catch (e) {
-    setTimeout(function () { done(rampartSolve(c.challenge, c.salt, c.maxnumber, 0, 1)); }, 0);
+    here();
   }
 })();`;
 
@@ -57,8 +60,8 @@ export function interstitialPage(offer: ChallengeOffer, reload: boolean, ttlSeco
 <p id="status"></p>
 <noscript><p>This site asks your browser to solve a small computation before it continues, which stops automated traffic. It needs JavaScript: turn JavaScript on for this site and reload the page.</p></noscript>
 <script type="application/json" id="rampart-challenge">${scriptJson(data)}</script>
-<script>${SOLVER_SOURCE}
-${RUNNER}</script>
+<script id="rampart-solver">${SOLVER_SOURCE}</script>
+<script>${RUNNER}</script>
 </body></html>
 `;
 }

@@ -45,6 +45,12 @@ export function rampartSolve(challengeHex: string, salt: string, max: number, st
 }
 
 /**
+ * Challenges with `maxnumber` up to this are solved in the calling thread by default (rampart/client,
+ * the interstitial page): a few milliseconds, less than starting a worker.
+ */
+export const IN_THREAD_UP_TO = 50_000;
+
+/**
  * The solver's source text for a page or a worker: `rampartSolve` and the SHA-256 block function it
  * calls, defined at the top level of the script just as they are in this module.
  */

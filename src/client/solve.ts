@@ -1,9 +1,10 @@
 /**
  * Solving an ALTCHA challenge off the main thread: worker_threads in Node, a Web Worker in browsers,
- * and in-thread when neither is available (or `worker: false`). The same solver runs everywhere
+ * and in-thread when neither is available (or `worker: false`), or when the challenge is so cheap that
+ * starting a worker would take longer than solving it. The same solver runs everywhere
  * (src/challenge/sha256-solver.ts).
  */
-import { rampartSolve, SOLVER_SOURCE } from '../challenge/sha256-solver.ts';
+import { IN_THREAD_UP_TO, rampartSolve, SOLVER_SOURCE } from '../challenge/sha256-solver.ts';
 
 /** A challenge as the server sends it (`body.challenge`). */
 export interface Challenge {
@@ -15,9 +16,16 @@ export interface Challenge {
 }
 
 export interface SolveOptions {
-  /** Solve in a worker (default true); false solves in the calling thread. */
+  /** Solve in a worker (default true); false always solves in the calling thread. */
   worker?: boolean;
+  /**
+   * Challenges with `maxnumber` up to this are solved in the calling thread, where they take a few
+   * milliseconds (a phone: tens), less than starting a worker (Node: ~30–200 ms). Default 50,000.
+   */
+  inThreadUpTo?: number;
 }
+
+
 
 type NodeWorkerModule = typeof import('node:worker_threads');
 
@@ -79,7 +87,7 @@ function inWebWorker(W: WebWorkerConstructor, c: Challenge): Promise<number> {
 
 /** The secret number of a challenge, or -1 when there is none up to `maxnumber`. */
 export async function solveNumber(c: Challenge, options: SolveOptions = {}): Promise<number> {
-  if (options.worker !== false) {
+  if (options.worker !== false && c.maxnumber > (options.inThreadUpTo ?? IN_THREAD_UP_TO)) {
     try {
       if (isNode()) return await inNodeWorker(c);
       const W = webWorkerConstructor();
