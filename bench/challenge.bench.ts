@@ -122,7 +122,7 @@ for (const max of LEVELS) {
   const inThread = await timeSolves(max, n, (c) => rampartSolve(c.challenge, c.salt, c.maxnumber, 0, 1));
   const client = await timeSolves(max, n, (c) => solveChallenge(c));
   const nodeCrypto = await timeSolves(max, samplesFor(max, 11), nodeCryptoSolve);
-  const altcha = max <= 200_000 ? await timeSolves(max, samplesFor(max, 7), (c) => altchaSolve(c.challenge, c.salt, c.algorithm, c.maxnumber).promise) : null;
+  const altcha = max <= 200_000 ? await timeSolves(max, max <= 20_000 ? samplesFor(max, 7) : 3, (c) => altchaSolve(c.challenge, c.salt, c.algorithm, c.maxnumber).promise) : null;
   const browser = quick ? null : await chromiumSolves(max, samplesFor(max, 11));
   const row = `| ${max.toLocaleString('en')} | ${expectedHashes(max).toLocaleString('en')} | ${fmtMs(inThread)} | ${fmtMs(client)} | ${browser === null ? 'n/a' : fmtMs(browser)} | ${fmtMs(nodeCrypto)} | ${altcha === null ? '(too slow)' : fmtMs(altcha)} |`;
   solveRows.push(row);
@@ -150,8 +150,8 @@ function solvedPayload(c: AltchaChallenge): string {
   return Buffer.from(JSON.stringify({ ...rest, number: rampartSolve(c.challenge, c.salt, c.maxnumber, 0, 1) })).toString('base64');
 }
 
-const VERIFY_BATCH = quick ? 500 : 2000;
-const VERIFY_BATCHES = quick ? 10 : 40;
+const VERIFY_BATCH = quick ? 200 : 500;
+const VERIFY_BATCHES = quick ? 10 : 20;
 const fresh: string[] = [];
 for (let i = 0; i < VERIFY_BATCH * VERIFY_BATCHES * 3; i++) {
   const d = engine.evaluate(base) as { challenge: { challenge: AltchaChallenge } };
@@ -191,9 +191,10 @@ Command: \`npm run bench:challenge\` (${machine()}).
 **Solving**, median time per challenge over fresh challenges of each default difficulty level
 (\`maxnumber\`; a client tries \`maxnumber / 2\` SHA-256 hashes on average, so single solves vary
 a lot around these medians). Columns: rampart's solver in the calling thread (the code Web Workers
-and worker_threads run); \`rampart/client\`'s \`solveChallenge\` (worker_threads, worker start
-included); headless Chromium (Debian's) on the interstitial page, from script start to the solution
-cookie as the page measures it; and two peers: node:crypto \`createHash\` in a loop, and
+and worker_threads run); \`rampart/client\`'s \`solveChallenge\` (worker_threads above
+\`maxnumber\` 50,000, worker start included; in-thread at or below it); headless Chromium (Debian's)
+on the interstitial page (a Web Worker above 50,000, the page itself at or below), from script start
+to the solution cookie as the page measures it; and two peers: node:crypto \`createHash\` in a loop, and
 altcha-lib v1's \`solveChallenge\` (WebCrypto, one promise per hash; not run at 2,000,000).
 Phones are several times slower than this machine.
 
