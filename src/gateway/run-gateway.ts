@@ -74,7 +74,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   const observers: RequestObserver[] = [];
   const decisionLog = createDecisionLog(policy.log.decisions, { ...apiKeyOptions(policy), logger });
   observers.push(decisionLog);
-  const metrics = policy.admin.enabled ? createMetrics({ store: engine.store }) : null;
+  const metrics = policy.admin.enabled ? createMetrics({ store: engine.store, tarpit: engine.tarpit }) : null;
   if (metrics !== null) observers.push(metrics.observer);
 
   const gateway = createGateway({ engine, config: gatewayConfig, observers, logger });

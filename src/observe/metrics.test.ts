@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { register as globalRegistry } from 'prom-client';
 import { ErrorCode, RampartError } from '../errors.ts';
 import type { HotStore, StoreStats } from '../stores/types.ts';
+import { createMemoryStore } from '../stores/memory/memory-store.ts';
 import { createMetrics } from './metrics.ts';
 import { makeRecord } from './test-records.ts';
 
@@ -145,5 +146,18 @@ describe('metrics: exposition', () => {
     assert.equal(sample(await a.render(), 'rampart_requests_total{route="POST /api/auth/login",action="allow",rule="none"}'), 1);
     assert.equal(sample(await b.render(), 'rampart_requests_total{route="POST /api/auth/login",action="allow",rule="none"}'), undefined);
     assert.equal(globalRegistry.getSingleMetric('rampart_requests_total'), undefined);
+  });
+});
+
+describe('metrics: tarpit', () => {
+  it('reports the requests held and those turned away by a full tarpit', async () => {
+    const stats = { held: 3, overflowed: 7 };
+    const metrics = createMetrics({ store: createMemoryStore({ maxKeys: 100 }), tarpit: { stats: () => stats } });
+    let text = await metrics.render();
+    assert.match(text, /^rampart_tarpit_held 3$/m);
+    assert.match(text, /^rampart_tarpit_full_total 7$/m);
+    stats.overflowed = 9;
+    text = await metrics.render();
+    assert.match(text, /^rampart_tarpit_full_total 9$/m);
   });
 });

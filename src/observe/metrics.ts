@@ -14,6 +14,8 @@
  * | `rampart_store_evictions_total` | counter | — | keys evicted for room while still holding state |
  * | `rampart_store_protected_evictions_total` | counter | — | of those, keys that were blocked or over their limit |
  * | `rampart_store_expired_total` | counter | — | keys removed because their state expired |
+ * | `rampart_tarpit_held` | gauge | — | tarpitted requests waiting now |
+ * | `rampart_tarpit_full_total` | counter | — | tarpitted requests turned away because the tarpit was full |
  *
  * Label values come only from the policy (route templates, rule names) and closed sets (actions,
  * failure kinds): a URL, IP or header never becomes a label, so cardinality is bounded by the
@@ -21,6 +23,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from '../errors.ts';
+import type { TarpitStats } from '../challenge/tarpit.ts';
 import type { StoreStats, HotStore } from '../stores/types.ts';
 import type { RequestObserver, RequestRecord, UpstreamFailure } from './request-observer.ts';
 
@@ -46,12 +49,13 @@ export interface Metrics {
  * scrape time.
  *
  * @example
- * const metrics = createMetrics({ store: engine.store });
+ * const metrics = createMetrics({ store: engine.store, tarpit: engine.tarpit });
  * const gateway = createGateway({ engine, config, observers: [metrics.observer] });
  * const admin = createAdminServer({ host: '127.0.0.1', port: 9090, metrics, ready: () => true });
  */
-export function createMetrics(options: { store: HotStore }): Metrics {
+export function createMetrics(options: { store: HotStore; tarpit?: { stats(): TarpitStats } }): Metrics {
   const store = options.store;
+  const tarpit = options.tarpit;
   const registry = new Registry();
   const registers = [registry];
 
@@ -74,6 +78,28 @@ export function createMetrics(options: { store: HotStore }): Metrics {
   storeCounter(registry, store, 'rampart_store_evictions_total', 'Keys evicted to make room while still holding state.', (s) => s.evictions);
   storeCounter(registry, store, 'rampart_store_protected_evictions_total', 'Evicted keys that were blocked or over their limit (each may have let an abuser start over).', (s) => s.protectedEvictions);
   storeCounter(registry, store, 'rampart_store_expired_total', 'Keys removed because their state expired.', (s) => s.expired);
+
+  if (tarpit !== undefined) {
+    new Gauge({
+      name: 'rampart_tarpit_held',
+      help: 'Tarpitted requests waiting now.',
+      registers,
+      collect() {
+        this.set(tarpit.stats().held);
+      },
+    });
+    let seenFull = 0;
+    new Counter({
+      name: 'rampart_tarpit_full_total',
+      help: 'Tarpitted requests turned away because the tarpit was full.',
+      registers,
+      collect() {
+        const now = tarpit.stats().overflowed;
+        if (now > seenFull) this.inc(now - seenFull);
+        seenFull = now;
+      },
+    });
+  }
 
   const observer: RequestObserver = {
     onRequest(record: RequestRecord): void {
