@@ -58,7 +58,11 @@ export function rampart(options: HonoOptions): HonoMiddleware {
     if (refusal !== null) return c.body(refusal.body, refusal.status as 403, refusal.headers);
     await next();
     const decided = decision.headers;
-    for (const name in decided) c.res.headers.set(name, decided[name]!);
+    // A pass cookie joins the application's own cookies rather than replacing them.
+    for (const name in decided) {
+      if (name === 'set-cookie') c.res.headers.append(name, decided[name]!);
+      else c.res.headers.set(name, decided[name]!);
+    }
     engine.observe(decision, c.res.status);
     return undefined;
   };
