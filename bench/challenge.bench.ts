@@ -195,7 +195,7 @@ and worker_threads run); \`rampart/client\`'s \`solveChallenge\` (worker_threads
 \`maxnumber\` 50,000, worker start included; in-thread at or below it); headless Chromium (Debian's)
 on the interstitial page (a Web Worker above 50,000, the page itself at or below), from script start
 to the solution cookie as the page measures it; and two peers: node:crypto \`createHash\` in a loop, and
-altcha-lib v1's \`solveChallenge\` (WebCrypto, one promise per hash; not run at 2,000,000).
+altcha-lib v1's \`solveChallenge\` (WebCrypto, one promise per hash; 3 samples at 200,000, not run at 2,000,000).
 Phones are several times slower than this machine.
 
 | maxnumber | hashes (mean) | rampart solver, in-thread | rampart/client (Node worker) | Chromium interstitial | node:crypto loop | altcha-lib v1 |
