@@ -32,5 +32,7 @@ export function engineFromOptions(options: AdapterOptions): Engine {
   if (options.logger !== undefined) engineOptions.logger = options.logger;
   if (options.signals !== undefined) engineOptions.signals = options.signals;
   if (typeof options.policy === 'string') engineOptions.source = options.policy;
-  return createEngine(engineOptions);
+  const engine = createEngine(engineOptions);
+  engine.warnIfUnsharedSecret();
+  return engine;
 }

@@ -243,12 +243,35 @@ rules:
     assert.match(problems('challenge: { secret: short }\n'), /challenge\.secret: the challenge secret must be at least 32 characters/);
   });
 
-  it('warns once per load when challenges are signed with a per-process key', () => {
+  it('warns, when a front door asks, that challenges are signed with a per-process key', () => {
     const warned: string[] = [];
     const logger = { ...silentLogger, warn: (_o: object, msg?: string) => void warned.push(msg ?? '') };
-    createEngine({ policy: parsePolicy('rules:\n  - { name: c, action: challenge }\n', { env: {} }), logger });
-    createEngine({ policy: parsePolicy(`challenge: { secret: "${SECRET}" }\nrules:\n  - { name: c, action: challenge }\n`, { env: {} }), logger });
+    createEngine({ policy: parsePolicy('rules:\n  - { name: c, action: challenge }\n', { env: {} }), logger }).warnIfUnsharedSecret();
+    createEngine({ policy: parsePolicy(`challenge: { secret: "${SECRET}" }\nrules:\n  - { name: c, action: challenge }\n`, { env: {} }), logger }).warnIfUnsharedSecret();
+    createEngine({ policy: parsePolicy('rules:\n  - { name: d, action: deny }\n', { env: {} }), logger }).warnIfUnsharedSecret();
     assert.equal(warned.length, 1);
     assert.match(warned[0]!, /challenge\.secret is not set/);
+  });
+});
+
+describe('engine: tarpit', () => {
+  it('counts a tarpitted request in the other limits, since it reaches the application', async () => {
+    const clock = new VirtualClock(T0);
+    const engine = createEngine({
+      policy: parsePolicy(`
+rules:
+  - { name: slow, match: GET /items, key: ip, limit: { rate: 1/min }, action: tarpit }
+  - { name: cap, match: GET /items, key: ip, limit: { rate: 3/min } }
+`, { env: {} }),
+      clock,
+      logger: silentLogger,
+    });
+    const r: RampartRequest = { method: 'GET', url: '/items', headers: {}, ip: '203.0.113.7' };
+    const actions: string[] = [];
+    for (let i = 0; i < 4; i++) actions.push((await engine.decide(r)).action);
+    // 1 allowed, 2 tarpitted (and counted by `cap`), then `cap` throttles the 4th.
+    assert.deepEqual(actions, ['allow', 'tarpit', 'tarpit', 'throttle']);
+    const d = await engine.decide(r);
+    assert.equal(d.status, 429);
   });
 });

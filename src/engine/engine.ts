@@ -118,10 +118,13 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? defaultLogger();
     this.tarpit = new Tarpit(options.policy);
-    this.#warnEphemeralSecret();
   }
 
-  #warnEphemeralSecret(): void {
+  /**
+   * Logs a warning when a rule can challenge but the policy has no `challenge.secret`. Front doors
+   * that serve clients call it at start and after a reload; replay has no use for it.
+   */
+  warnIfUnsharedSecret(): void {
     const p = this.#policy;
     if (p.anyChallenge && p.challenger.ephemeralSecret) {
       this.logger.warn({}, 'challenge.secret is not set: challenges and passes are signed with a random per-process key; several instances need one shared secret');
@@ -142,7 +145,6 @@ export class Engine {
   reload(policy: PolicyDocument, source = this.#source): void {
     this.#policy = compilePolicy(policy, this.#signals, source);
     this.tarpit.configure(policy);
-    this.#warnEphemeralSecret();
   }
 
   /** Decides one request. Never rejects: failures become decisions with `error` set. */
@@ -277,7 +279,8 @@ export class Engine {
   #settle(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy, pending: PendingCount[] | null): Decision {
     // A refused request never reaches the application: it takes no units from the limits that admitted
     // it (a flood throttled by one limit must not drain another, e.g. a global one, for everybody).
-    if (verdicts !== null && verdicts.action !== 'allow') {
+    // A tarpitted one does reach it, late, and counts like an allowed one.
+    if (verdicts !== null && verdicts.action !== 'allow' && verdicts.action !== 'tarpit') {
       let refunds: LimitRefund[] | null = null;
       for (let i = 0; i < calls.length; i++) {
         const c = calls[i]!;

@@ -70,6 +70,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   }
   const logger: Logger = options.logger ?? pino({ level: policy.log.level, base: { name: 'rampart' } }, pino.destination({ fd: 2, sync: false }));
   const engine = createEngine({ policy, logger, source: configFile });
+  engine.warnIfUnsharedSecret();
 
   const observers: RequestObserver[] = [];
   const decisionLog = createDecisionLog(policy.log.decisions, { ...apiKeyOptions(policy), logger });
@@ -103,6 +104,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
     try {
       const next = loadPolicyFile(configFile, loadOptions);
       engine.reload(next, configFile);
+      engine.warnIfUnsharedSecret();
       decisionLog.updateSecrets(apiKeyOptions(next));
       const changed = RESTART_SECTIONS.filter((s) => JSON.stringify(next[s]) !== JSON.stringify(running[s]));
       if (changed.length > 0) logger.warn({ sections: changed }, 'reloaded; the file differs from the running settings in these sections, which take effect after a restart');
