@@ -40,6 +40,8 @@ export interface Challenger {
   readonly expiresMs: number;
   readonly passMs: number;
   readonly spentTable: LimitTable;
+  /** Number of difficulty levels. */
+  readonly levels: number;
   /** The difficulty level index for a risk score. */
   levelFor(risk: number): number;
   fingerprint(ctx: RequestContext): string;
@@ -102,6 +104,7 @@ export function createChallenger(policy: PolicyDocument): Challenger {
     expiresMs,
     passMs,
     spentTable,
+    levels: levels.length,
     levelFor(risk) {
       let level = 0;
       for (let i = 1; i < levels.length; i++) if (risk >= levels[i]!.risk) level = i;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rampartSolve } from '../challenge/sha256-solver.ts';
 import { silentLogger } from '../logger.ts';
+import { builtinSignals } from '../signals/registry.ts';
 import { parsePolicy } from '../policy/load-policy.ts';
 import { createMemoryStore } from '../stores/memory/memory-store.ts';
 import type { HotStore } from '../stores/types.ts';
@@ -273,5 +274,29 @@ rules:
     assert.deepEqual(actions, ['allow', 'tarpit', 'tarpit', 'throttle']);
     const d = await engine.decide(r);
     assert.equal(d.status, 429);
+  });
+});
+
+describe('engine: challenge when something fails', () => {
+  it('still accepts a pass while the store is down (a pass needs no store)', async () => {
+    const { engine } = setup();
+    const pass = (await engine.decide(req('/api/auth/register', { 'rampart-solution': solve(await engine.decide(req('/api/auth/register'))) }))).headers['rampart-pass']!;
+    const down: HotStore = { ...createMemoryStore({ maxKeys: 1000 }), kind: 'down', consume: () => Promise.reject(new Error('down')) };
+    const policy = `challenge: { secret: "${SECRET}" }\nrules:\n  - { name: signup, match: POST /api/auth/register, limit: { rate: 100/min }, action: challenge, on_error: deny, group: accounts }\n`;
+    const broken = createEngine({ policy: parsePolicy(policy, { env: {} }), clock: new VirtualClock(T0), logger: silentLogger, store: down });
+    const withPass = await broken.decide(req('/api/auth/register', { 'rampart-pass': pass }));
+    assert.equal(withPass.action, 'allow');
+    assert.ok(withPass.reasons.includes('pass:accounts'));
+    const without = await broken.decide(req('/api/auth/register'));
+    assert.equal(without.action, 'challenge');
+    assert.ok(without.challenge !== null && without.challenge !== undefined);
+  });
+
+  it('challenges at the hardest level when scoring risk fails', async () => {
+    const failing = { name: 'test.broken', weight: 50, detect: (): string | null => { throw new Error('boom'); } };
+    const engine = createEngine({ policy: parsePolicy(POLICY, { env: {} }), clock: new VirtualClock(T0), logger: silentLogger, signals: [...builtinSignals, failing] });
+    const d = await engine.decide(req('/api/auth/register'));
+    assert.equal(d.action, 'challenge');
+    assert.equal(d.challenge!.level, 1);
   });
 });

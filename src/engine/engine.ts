@@ -205,7 +205,7 @@ export class Engine {
       try {
         outcomes = this.store.consume(calls, now);
       } catch (err) {
-        return this.#storeFailed(ctx, verdicts, calls, err);
+        return this.#storeFailed(ctx, verdicts, calls, err, policy);
       }
       if (outcomes instanceof Promise) {
         const c = ctx;
@@ -213,7 +213,7 @@ export class Engine {
         const v = verdicts;
         return outcomes.then(
           (o) => this.#completeLimits(c, v, k, o, policy),
-          (err: unknown) => this.#storeFailed(c, v, k, err),
+          (err: unknown) => this.#storeFailed(c, v, k, err, policy),
         );
       }
       return this.#completeLimits(ctx, verdicts, calls, outcomes, policy);
@@ -322,7 +322,16 @@ export class Engine {
   #challenge(ctx: RequestContext, v: Verdicts, policy: CompiledPolicy): Promise<void> | null {
     const challenger = policy.challenger;
     const group = v.rule!.group;
-    const level = challenger.levelFor(ctx.risk());
+    let level: number;
+    try {
+      level = challenger.levelFor(ctx.risk());
+    } catch (err) {
+      // A signal failed while scoring risk: the hardest level, rather than an easier one than deserved.
+      const error = toRampartError(ErrorCode.INTERNAL, err);
+      this.#logError(error, 'risk scoring failed while choosing a challenge difficulty; using the hardest level');
+      v.reasons.push(`error:${error.code}`);
+      level = challenger.levels - 1;
+    }
     const fp = challenger.fingerprint(ctx);
     if (challenger.hasPass(ctx, fp, group, level)) {
       v.admit(`pass:${group}`);
@@ -365,12 +374,17 @@ export class Engine {
   }
 
   /** The store failed: each limit rule fails open (skipped) or closed (fires) as configured. */
-  #storeFailed(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], err: unknown): Decision {
+  #storeFailed(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], err: unknown, policy: CompiledPolicy): Decision | Promise<Decision> {
     const error = new RampartError(ErrorCode.STORE, `state store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     this.#logError(error, 'state store failed; limits fail open or closed as configured');
     const v = verdicts ?? new Verdicts();
     v.reasons.push(`error:${ErrorCode.STORE}`);
     for (const { rule } of calls) if (rule.failClosed) v.fire(rule, rule.action, rule.reasonLimit, 1000);
+    // A pass needs no store: it can still answer a challenge.
+    if (v.action === 'challenge') {
+      const gate = this.#challenge(ctx, v, policy);
+      if (gate !== null) return gate.then(() => this.#finish(ctx, v, null, null, error));
+    }
     return this.#finish(ctx, v, null, null, error);
   }
 
