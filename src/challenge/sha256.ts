@@ -92,9 +92,8 @@ function toBytes(h: Int32Array): Uint8Array {
 export function sha256Hex(text: string): string {
   const h = new Int32Array(H0);
   finish(h, 0, utf8(text));
-  let hex = '';
-  for (let i = 0; i < 8; i++) hex += (h[i]! >>> 0).toString(16).padStart(8, '0');
-  return hex;
+  // Server-side only (the browser solver never calls it): Buffer's native hex beats building it here.
+  return Buffer.from(toBytes(h).buffer).toString('hex');
 }
 
 /**
