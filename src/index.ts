@@ -1,6 +1,7 @@
 /**
  * Rampart: self-hosted protection for HTTP APIs against automated abuse.
- * Adapters live at `rampart/express`, `rampart/fastify`, `rampart/hono` and `rampart/node`.
+ * Adapters live at `rampart/express`, `rampart/fastify`, `rampart/hono` and `rampart/node`; the fetch
+ * wrapper that solves challenges at `rampart/client`.
  */
 export { createEngine, Engine } from './engine/engine.ts';
 export type { EngineOptions } from './engine/engine.ts';
@@ -8,7 +9,7 @@ export { isAllowed, isDenied, isThrottled, isChallenged, isErrored, ACTION_SEVER
 export type { Action, Decision, PendingCount } from './engine/decision.ts';
 export { RequestContext } from './engine/request-context.ts';
 export type { RampartRequest, RequestHeaders } from './engine/request-context.ts';
-export { refusalFor } from './engine/respond.ts';
+export { refusalFor, enforce, tarpitFullRefusal, CHALLENGE_HEADER } from './engine/respond.ts';
 export type { Refusal } from './engine/respond.ts';
 export { systemClock, VirtualClock } from './engine/clock.ts';
 export type { Clock } from './engine/clock.ts';
@@ -22,6 +23,9 @@ export { createMemoryStore } from './stores/memory/memory-store.ts';
 export type { HotStore, LimitTable, LimitCall, LimitOutcome, LimitRefund, StoreStats } from './stores/types.ts';
 export { builtinSignals } from './signals/registry.ts';
 export type { Signal, Finding } from './signals/types.ts';
+export { Tarpit } from './challenge/tarpit.ts';
+export type { TarpitStats, TarpitWhenFull } from './challenge/tarpit.ts';
+export type { AltchaChallenge, ChallengeOffer } from './challenge/altcha.ts';
 export { RampartError, ErrorCode, isRampartError } from './errors.ts';
 export type { ConfigIssue } from './errors.ts';
 export { createClientIpResolver } from './net/client-ip.ts';

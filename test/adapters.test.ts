@@ -1,6 +1,7 @@
 // Every adapter, on a real server on 127.0.0.1: throttles with headers after the limit, denies with 403,
-// counts only failed responses where the rule says so, and lets everything through in monitor mode
-// while logging what it would have done.
+// counts only failed responses where the rule says so, lets everything through in monitor mode
+// while logging what it would have done, serves challenges that rampart/client solves, and holds
+// tarpitted requests up to the cap.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { rampart as expressRampart } from '../src/adapters/express.ts';
 import { rampart as fastifyRampart } from '../src/adapters/fastify.ts';
 import { rampart as honoRampart } from '../src/adapters/hono.ts';
 import { rampart as nodeRampart } from '../src/adapters/node.ts';
+import { withRampart } from '../src/client/index.ts';
 import type { AdapterOptions } from '../src/adapters/engine-from-options.ts';
 import type { Logger } from '../src/logger.ts';
 import { silentLogger } from '../src/logger.ts';
@@ -149,6 +151,32 @@ for (const [name, start] of Object.entries(starters)) {
       assert.equal((await hit(base, 'POST', '/login', { 'x-password': 'wrong' })).status, 401);
       assert.equal((await hit(base, 'POST', '/login', { 'x-password': 'wrong' })).status, 401);
       assert.equal((await hit(base, 'POST', '/login', { 'x-password': 'right' })).status, 429);
+    });
+
+    it('challenges, and lets a rampart/client request through with its solution and then its pass', async () => {
+      const base = await boot(`challenge: { difficulty: [{ risk: 0, max_number: 5000 }] }\nrules:\n  - { name: pow, match: GET /api/**, action: challenge }\n`);
+      const statuses: number[] = [];
+      const client = withRampart(async (input, init) => {
+        const res = await fetch(input, init);
+        statuses.push(res.status);
+        return res;
+      });
+      for (let i = 0; i < 2; i++) {
+        const res = await client(base + '/api/items');
+        assert.equal(res.status, 200);
+        assert.equal(await res.text(), 'ok');
+      }
+      assert.deepEqual(statuses, [403, 200, 200]);
+      const refused = await fetch(base + '/api/items', { headers: { accept: 'text/html' } });
+      assert.equal(refused.headers.get('rampart-challenge'), 'altcha');
+      assert.match(await refused.text(), /<noscript>/);
+    });
+
+    it('forwards a tarpitted request after the delay, and answers 429 at once when the tarpit is full', async () => {
+      const base = await boot(`tarpit: { delay: 300ms, max_concurrent: 1 }\nrules:\n  - { name: slow, match: GET /api/**, action: tarpit }\n`);
+      // Whichever arrives first is held; the other finds the tarpit full.
+      const both = await Promise.all([hit(base, 'GET', '/api/items'), hit(base, 'GET', '/api/items')]);
+      assert.deepEqual(both.map((r) => r.status).sort(), [200, 429]);
     });
 
     it('lets everything through in monitor mode while logging what it would have done', async () => {

@@ -37,5 +37,6 @@ export function engineFromOptions(options: AdapterOptions): Engine {
   const engine = createEngine(engineOptions);
   // URL intel sources refresh in the background for the life of the process (the timers are unref'd).
   if (engine.intel !== null) acquireRefresh(engine.intel);
+  engine.warnIfUnsharedSecret();
   return engine;
 }

@@ -11,7 +11,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Decision } from '../engine/decision.ts';
 import type { Engine } from '../engine/engine.ts';
-import { refusalFor } from '../engine/respond.ts';
+import { enforce } from '../engine/respond.ts';
 import { engineFromOptions } from './engine-from-options.ts';
 import type { AdapterOptions } from './engine-from-options.ts';
 
@@ -26,12 +26,14 @@ export function rampart(options: AdapterOptions): ExpressMiddleware {
 
   const apply = (decision: Decision, res: Response, next: NextFunction): void => {
     onDecision?.(decision);
-    const refusal = refusalFor(decision);
+    const refusal = enforce(engine.tarpit, decision, res, () => proceed(decision, res, next));
     if (refusal !== null) {
       res.writeHead(refusal.status, refusal.headers);
       res.end(refusal.body);
-      return;
     }
+  };
+
+  const proceed = (decision: Decision, res: Response, next: NextFunction): void => {
     const headers = decision.headers;
     for (const name in headers) res.setHeader(name, headers[name]!);
     if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('close', () => engine.observe(decision, res.writableFinished ? res.statusCode : 0)); // 0: aborted, no answer

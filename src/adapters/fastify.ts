@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Decision } from '../engine/decision.ts';
-import { refusalFor } from '../engine/respond.ts';
+import { enforce } from '../engine/respond.ts';
 import { engineFromOptions } from './engine-from-options.ts';
 import type { AdapterOptions } from './engine-from-options.ts';
 
@@ -21,20 +21,18 @@ async function plugin(app: FastifyInstance, options: AdapterOptions): Promise<vo
   const onDecision = options.onDecision;
   const hook = engine.policy.anyNeedsBody ? 'preHandler' : 'onRequest';
 
-  /** Answers a refused request, or lets it through. Returns true when the request may go on. */
-  const apply = (decision: Decision, request: FastifyRequest, reply: FastifyReply): boolean => {
+  /** Answers a refused request, or calls `done` when it may go on (after the delay, for tarpit). */
+  const apply = (decision: Decision, reply: FastifyReply, done: () => void): void => {
     onDecision?.(decision);
-    const refusal = refusalFor(decision);
-    if (refusal !== null) {
-      void reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
-      return false;
-    }
-    reply.headers(decision.headers);
-    if (decision.pending.length > 0 || engine.policy.observesResponses) {
-      const raw = reply.raw;
-      raw.once('close', () => engine.observe(decision, raw.writableFinished ? raw.statusCode : 0)); // 0: aborted, no answer
-    }
-    return true;
+    const refusal = enforce(engine.tarpit, decision, reply.raw, () => {
+      reply.headers(decision.headers);
+      if (decision.pending.length > 0 || engine.policy.observesResponses) {
+        const raw = reply.raw;
+        raw.once('close', () => engine.observe(decision, raw.writableFinished ? raw.statusCode : 0)); // 0: aborted, no answer
+      }
+      done();
+    });
+    if (refusal !== null) void reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
   };
 
   // Callback-style hook: with the memory store the decision is synchronous, so no promise is made.
@@ -46,9 +44,8 @@ async function plugin(app: FastifyInstance, options: AdapterOptions): Promise<vo
       ip: request.raw.socket.remoteAddress ?? '',
       body: request.body,
     });
-    if (result instanceof Promise) {
-      result.then((d) => (apply(d, request, reply) ? done() : undefined), (err: unknown) => done(err as Error));
-    } else if (apply(result, request, reply)) done();
+    if (result instanceof Promise) result.then((d) => apply(d, reply, done), (err: unknown) => done(err as Error));
+    else apply(result, reply, done);
   });
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Engine } from '../engine/engine.ts';
-import { refusalFor } from '../engine/respond.ts';
+import { refusalFor, tarpitFullRefusal } from '../engine/respond.ts';
 import { engineFromOptions } from './engine-from-options.ts';
 import type { AdapterOptions } from './engine-from-options.ts';
 
@@ -50,11 +50,19 @@ export function rampart(options: HonoOptions): HonoMiddleware {
     }
     const decision = await engine.decide({ method: raw.method, url: target, headers, ip: peer(c) ?? '', body });
     onDecision?.(decision);
-    const refusal = refusalFor(decision);
+    let refusal = refusalFor(decision);
+    if (refusal === null && decision.action === 'tarpit' && !(await engine.tarpit.wait(raw.signal))) {
+      if (raw.signal.aborted) return c.body(null, 499 as 403); // the client left while held; nobody reads this
+      refusal = tarpitFullRefusal(engine.tarpit.whenFull);
+    }
     if (refusal !== null) return c.body(refusal.body, refusal.status as 403, refusal.headers);
     await next();
     const decided = decision.headers;
-    for (const name in decided) c.res.headers.set(name, decided[name]!);
+    // A pass cookie joins the application's own cookies rather than replacing them.
+    for (const name in decided) {
+      if (name === 'set-cookie') c.res.headers.append(name, decided[name]!);
+      else c.res.headers.set(name, decided[name]!);
+    }
     engine.observe(decision, c.res.status);
     return undefined;
   };

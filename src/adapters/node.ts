@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/engine.ts';
-import { refusalFor } from '../engine/respond.ts';
+import { enforce } from '../engine/respond.ts';
 import { engineFromOptions } from './engine-from-options.ts';
 import type { AdapterOptions } from './engine-from-options.ts';
 
@@ -77,16 +77,19 @@ export function rampart(options: AdapterOptions): NodeGuard {
     }
     const decision = await engine.decide({ method, url, headers: req.headers, ip: req.socket.remoteAddress ?? '', body });
     onDecision?.(decision);
-    const refusal = refusalFor(decision);
-    if (refusal !== null) {
-      res.writeHead(refusal.status, refusal.headers);
-      res.end(refusal.body);
-      return false;
-    }
-    const headers = decision.headers;
-    for (const name in headers) res.setHeader(name, headers[name]!);
-    if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('close', () => engine.observe(decision, res.writableFinished ? res.statusCode : 0)); // 0: aborted, no answer
-    return true;
+    return new Promise<boolean>((resolve) => {
+      const refusal = enforce(engine.tarpit, decision, res, () => {
+        const headers = decision.headers;
+        for (const name in headers) res.setHeader(name, headers[name]!);
+        if (decision.pending.length > 0 || engine.policy.observesResponses) res.once('close', () => engine.observe(decision, res.writableFinished ? res.statusCode : 0)); // 0: aborted, no answer
+        resolve(true);
+      });
+      if (refusal !== null) {
+        res.writeHead(refusal.status, refusal.headers);
+        res.end(refusal.body);
+        resolve(false);
+      } else if (decision.action === 'tarpit') res.once('close', () => resolve(false)); // left while held: never resolved true
+    });
   };
   return Object.assign(guard, { engine });
 }

@@ -3,6 +3,9 @@
  * out once is worked out here (route trie, predicates, key functions, header strings), and every
  * semantic problem becomes a config issue with its path, all at once.
  */
+import { createChallenger } from '../challenge/challenger.ts';
+import type { Challenger } from '../challenge/challenger.ts';
+import { MAX_TARPIT_DELAY_MS } from '../challenge/tarpit.ts';
 import type { ConfigIssue } from '../errors.ts';
 import type { Intel } from '../intel/intel.ts';
 import { limitSpec } from '../limiters/limit-spec.ts';
@@ -53,6 +56,8 @@ export interface CompiledRule {
   readonly reasonPenalty: string;
   readonly reasonRule: string;
   readonly reasonMonitor: string;
+  /** For `challenge`: the route group solutions and passes are bound to (`group`, default the name). */
+  readonly group: string;
 }
 
 export interface CompiledRoute {
@@ -88,6 +93,10 @@ export interface CompiledPolicy {
   readonly observesResponses: boolean;
   /** IP intelligence the policy uses, or null. */
   readonly intel: Intel | null;
+  /** Issues and checks challenges for rules with `action: challenge`. */
+  readonly challenger: Challenger;
+  /** True when some rule can answer `challenge`. */
+  readonly anyChallenge: boolean;
 }
 
 function compileStatusMatcher(list: readonly (number | string)[]): (status: number) => boolean {
@@ -122,7 +131,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
   let windowSec = 0;
 
   if (rule.limit === undefined) {
-    if (rule.action === undefined) issues.push({ path: `${path}.action`, message: 'a rule without a `limit` needs an `action`: deny or allow' });
+    if (rule.action === undefined) issues.push({ path: `${path}.action`, message: 'a rule without a `limit` needs an `action`: deny, challenge, tarpit or allow' });
     else if (rule.action === 'throttle') issues.push({ path: `${path}.action`, message: '`throttle` needs a `limit`; add one, or use `deny`' });
     if (rule.key !== undefined) issues.push({ path: `${path}.key`, message: '`key` only applies to a rule with a `limit`' });
     action = rule.action ?? 'deny';
@@ -157,6 +166,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
       windowSec = Math.max(1, Math.ceil((burst * (rate?.windowMs ?? 1000)) / (rate?.limit ?? 1) / 1000));
     }
   }
+  if (rule.group !== undefined && rule.action !== 'challenge') issues.push({ path: `${path}.group`, message: '`group` only applies to `action: challenge`; remove it' });
   if (rule.action === 'allow' && rule.monitor === true) issues.push({ path: `${path}.monitor`, message: 'an `allow` rule has nothing to monitor; remove `monitor`' });
 
   return {
@@ -180,6 +190,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     reasonPenalty: `penalty:${rule.name}`,
     reasonRule: `rule:${rule.name}`,
     reasonMonitor: `monitor:${rule.name}`,
+    group: rule.group ?? rule.name,
   };
 }
 
@@ -198,6 +209,20 @@ function compileSignals(policy: PolicyDocument, available: readonly Signal[], is
 }
 
 const noTrap = (): boolean => false;
+
+/** The `challenge` and `tarpit` sections: what the schema cannot say. */
+function checkChallengeSettings(policy: PolicyDocument, issues: ConfigIssue[]): void {
+  const levels = policy.challenge.difficulty;
+  if (levels[0]!.risk !== 0) issues.push({ path: 'challenge.difficulty[0].risk', message: 'the first difficulty level must start at risk 0, so every request has one' });
+  for (let i = 1; i < levels.length; i++) {
+    if (levels[i]!.risk <= levels[i - 1]!.risk) issues.push({ path: `challenge.difficulty[${i}].risk`, message: 'difficulty levels must be listed by increasing `risk`' });
+  }
+  const expires = parseDuration(policy.challenge.expires) ?? 0;
+  if (expires < 10_000) issues.push({ path: 'challenge.expires', message: 'a challenge must live at least 10s, or slow clients can never present a solution' });
+  if ((parseDuration(policy.challenge.pass) ?? 0) < 1000) issues.push({ path: 'challenge.pass', message: 'a pass must last at least 1s' });
+  const delay = parseDuration(policy.tarpit.delay) ?? 0;
+  if (delay > MAX_TARPIT_DELAY_MS) issues.push({ path: 'tarpit.delay', message: `at most ${MAX_TARPIT_DELAY_MS / 1000}s: a longer wait holds a connection for little more effect` });
+}
 
 /** Entries per method before the cache is emptied and starts over. */
 const LOOKUP_CACHE_LIMIT = 4096;
@@ -274,6 +299,8 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
   });
 
   const traps = compileTraps(policy, canonicalOptions, issues);
+  checkChallengeSettings(policy, issues);
+
   let clientIp: CompiledPolicy['clientIp'] = (peer) => peer;
   try {
     clientIp = createClientIpResolver({ trustedProxies: policy.client_ip.trusted_proxies, header: policy.client_ip.header, label: 'client_ip.trusted_proxies' });
@@ -298,5 +325,7 @@ export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[]
     anyNeedsBody: rules.some((r) => r.needsBody),
     observesResponses: signalSet.all.some((s) => s.signal.observe !== undefined),
     intel,
+    challenger: createChallenger(policy),
+    anyChallenge: rules.some((r) => r.action === 'challenge'),
   };
 }

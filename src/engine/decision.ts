@@ -3,6 +3,7 @@
  * logs, metrics and replay read it. The engine never throws into the caller; an internal failure
  * becomes a decision with `error` set.
  */
+import type { ChallengeOffer } from '../challenge/altcha.ts';
 import type { RampartError } from '../errors.ts';
 import type { LimitRefund } from '../stores/types.ts';
 import type { RequestContext } from './request-context.ts';
@@ -34,12 +35,14 @@ export interface Decision {
   readonly rule: string | null;
   /**
    * Why, as short machine-readable strings: `limit:<rule>`, `penalty:<rule>`, `rule:<rule>`,
-   * `signal:<name>`, `monitor:<rule>`, `error:<code>`. For logs and metrics; never sent to the client.
+   * `signal:<name>`, `monitor:<rule>`, `error:<code>`; for a challenge rule, `pass:<group>` (a valid
+   * pass let the request through), `solved:<group>` (a valid solution did, and earned a pass),
+   * `replayed:<group>` (a solution already used). For logs and metrics; never sent to the client.
    */
   readonly reasons: readonly string[];
   /** Risk 0–100 (0 when no rule needed it and it was not computed). */
   readonly risk: number;
-  /** HTTP status for a non-allow action (429 throttle, 403 deny); 0 for allow. */
+  /** HTTP status for a refusal (429 throttle, 403 deny and challenge); 0 for allow and tarpit. */
   readonly status: number;
   /** Response headers to set (RateLimit headers, Retry-After). */
   readonly headers: Readonly<Record<string, string>>;
@@ -50,6 +53,8 @@ export interface Decision {
   readonly context: RequestContext;
   /** Counts that depend on the response; `engine.observe(decision, status)` settles them. */
   readonly pending: readonly PendingCount[];
+  /** For `challenge`: the proof-of-work challenge to present (see `challengeResponse`). */
+  readonly challenge?: ChallengeOffer | null;
 }
 
 /** @example if (isDenied(decision)) res.writeHead(decision.status) */

@@ -1,6 +1,7 @@
 /**
  * The engine's Decision value, and the store calls it keeps so RateLimit headers are built lazily.
  */
+import type { ChallengeOffer } from '../challenge/altcha.ts';
 import type { RampartError } from '../errors.ts';
 import type { LimitCall, LimitOutcome } from '../stores/types.ts';
 import type { CompiledRule } from './compile-policy.ts';
@@ -42,7 +43,10 @@ export class EngineDecision implements Decision {
   readonly error: RampartError | null;
   readonly context: RequestContext;
   readonly pending: readonly PendingCount[];
+  challenge: ChallengeOffer | null = null;
   #limits: LimitReport | null;
+  #pass: string | null = null;
+  #passMaxAge = 0;
   #headers: Readonly<Record<string, string>> | null = null;
 
   constructor(action: Action, intended: Action, rule: string | null, reasons: readonly string[], status: number, retryAfter: number, error: RampartError | null, context: RequestContext, pending: readonly PendingCount[], limits: LimitReport | null) {
@@ -60,13 +64,23 @@ export class EngineDecision implements Decision {
     this.#limits = limits;
   }
 
+  /** A solved challenge earned a pass: it goes back in a `Rampart-Pass` header and, for browsers, a cookie. */
+  setPass(token: string, maxAgeSeconds: number): void {
+    this.#pass = token;
+    this.#passMaxAge = maxAgeSeconds;
+  }
+
   get headers(): Readonly<Record<string, string>> {
     if (this.#headers !== null) return this.#headers;
     const limits = this.#limits;
-    if (limits === null && this.retryAfter === 0) return (this.#headers = NO_HEADERS);
+    if (limits === null && this.retryAfter === 0 && this.#pass === null) return (this.#headers = NO_HEADERS);
     const out: Record<string, string> = {};
     if (limits !== null) rateLimitHeaders(limits.mode, limits.calls, limits.outcomes, this.context.now, out);
     if (this.retryAfter > 0) out['retry-after'] = String(this.retryAfter);
+    if (this.#pass !== null) {
+      out['rampart-pass'] = this.#pass;
+      out['set-cookie'] = `rampart_pass=${this.#pass}; Path=/; Max-Age=${this.#passMaxAge}; HttpOnly; SameSite=Lax`;
+    }
     this.#limits = null;
     return (this.#headers = out);
   }

@@ -4,6 +4,8 @@
  * Per request: canonical path → matching rules (route trie) → conditions → plain rules fire,
  * limit rules collect one store call each → one store round trip → the strongest action wins.
  */
+import { Tarpit } from '../challenge/tarpit.ts';
+import type { ChallengeOffer, VerifiedSolution } from '../challenge/altcha.ts';
 import { ErrorCode, RampartError, toRampartError } from '../errors.ts';
 import type { Intel } from '../intel/intel.ts';
 import { intelForPolicy } from '../intel/shared-intel.ts';
@@ -62,6 +64,10 @@ class Verdicts {
   intendedRule: CompiledRule | null = null;
   reasons: string[] = [];
   retryAfterMs = 0;
+  /** For an enforced challenge: the one to present, or the pass a solution earned. */
+  offer: ChallengeOffer | null = null;
+  pass: string | null = null;
+  passMaxAge = 0;
 
   fire(rule: CompiledRule, action: Action, reason: string, retryAfterMs: number): void {
     const severity = ACTION_SEVERITY[action];
@@ -82,6 +88,13 @@ class Verdicts {
     }
     if (action === 'throttle' && retryAfterMs > this.retryAfterMs) this.retryAfterMs = retryAfterMs;
   }
+
+  /** A pass or a solution answered the challenge: the request goes through, the rule stays on record. */
+  admit(reason: string): void {
+    this.reasons.push(reason);
+    this.action = 'allow';
+    if (this.intended === 'challenge') this.intended = 'allow';
+  }
 }
 
 /**
@@ -101,6 +114,8 @@ export class Engine {
   readonly store: HotStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Holds tarpitted requests for front doors; its count survives reloads. */
+  readonly tarpit: Tarpit;
   readonly #signals: readonly Signal[];
   readonly #source: string;
   readonly #intel: Intel | null | undefined;
@@ -118,6 +133,7 @@ export class Engine {
     this.#policy = compilePolicy(options.policy, this.#signals, this.#source, this.#intelFor(options.policy, this.#source));
     this.store = options.store ?? createStore(options.policy.state, this.logger);
     this.clock = options.clock ?? systemClock;
+    this.tarpit = new Tarpit(options.policy);
   }
 
   /** The IP intelligence of the policy in force, or null. */
@@ -127,6 +143,17 @@ export class Engine {
 
   #intelFor(policy: PolicyDocument, source: string): Intel | null {
     return this.#intel !== undefined ? this.#intel : intelForPolicy(policy, source, this.logger);
+  }
+
+  /**
+   * Logs a warning when a rule can challenge but the policy has no `challenge.secret`. Front doors
+   * that serve clients call it at start and after a reload; replay has no use for it.
+   */
+  warnIfUnsharedSecret(): void {
+    const p = this.#policy;
+    if (p.anyChallenge && p.challenger.ephemeralSecret) {
+      this.logger.warn({}, 'challenge.secret is not set: challenges and passes are signed with a random per-process key; several instances need one shared secret');
+    }
   }
 
   /** The compiled policy in force. */
@@ -142,6 +169,7 @@ export class Engine {
    */
   reload(policy: PolicyDocument, source = this.#source): void {
     this.#policy = compilePolicy(policy, this.#signals, source, this.#intelFor(policy, source));
+    this.tarpit.configure(policy);
   }
 
   /** Decides one request. Never rejects: failures become decisions with `error` set. */
@@ -190,13 +218,21 @@ export class Engine {
         }
         (calls ??= []).push({ table: rule.table, key, cost: rule.cost, rule });
       }
-      if (calls === null || verdicts?.action === 'deny') return this.#finish(ctx, verdicts, null, null, null);
+      if (calls === null || verdicts?.action === 'deny') {
+        if (verdicts?.action === 'challenge') {
+          const v = verdicts;
+          const c = ctx;
+          const gate = this.#challenge(c, v, policy);
+          if (gate !== null) return gate.then(() => this.#finish(c, v, null, null, null));
+        }
+        return this.#finish(ctx, verdicts, null, null, null);
+      }
 
       let outcomes: LimitOutcome[] | Promise<LimitOutcome[]>;
       try {
         outcomes = this.store.consume(calls, now);
       } catch (err) {
-        return this.#storeFailed(ctx, verdicts, calls, err);
+        return this.#storeFailed(ctx, verdicts, calls, err, policy);
       }
       if (outcomes instanceof Promise) {
         const c = ctx;
@@ -204,7 +240,7 @@ export class Engine {
         const v = verdicts;
         return outcomes.then(
           (o) => this.#completeLimits(c, v, k, o, policy),
-          (err: unknown) => this.#storeFailed(c, v, k, err),
+          (err: unknown) => this.#storeFailed(c, v, k, err, policy),
         );
       }
       return this.#completeLimits(ctx, verdicts, calls, outcomes, policy);
@@ -247,7 +283,7 @@ export class Engine {
     await this.#fallback?.close();
   }
 
-  #completeLimits(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy): Decision {
+  #completeLimits(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy): Decision | Promise<Decision> {
     let pending: PendingCount[] | null = null;
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i]!;
@@ -258,9 +294,21 @@ export class Engine {
         (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now, counts: rule.counts });
       }
     }
+    if (verdicts !== null && verdicts.action === 'challenge') {
+      const v = verdicts;
+      const p = pending;
+      const gate = this.#challenge(ctx, v, policy);
+      if (gate !== null) return gate.then(() => this.#settle(ctx, v, calls, outcomes, policy, p));
+    }
+    return this.#settle(ctx, verdicts, calls, outcomes, policy, pending);
+  }
+
+  /** After the limits and any challenge check: refunds for a refused request, then the decision. */
+  #settle(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], outcomes: readonly LimitOutcome[], policy: CompiledPolicy, pending: PendingCount[] | null): Decision {
     // A refused request never reaches the application: it takes no units from the limits that admitted
     // it (a flood throttled by one limit must not drain another, e.g. a global one, for everybody).
-    if (verdicts !== null && verdicts.action !== 'allow') {
+    // A tarpitted one does reach it, late, and counts like an allowed one.
+    if (verdicts !== null && verdicts.action !== 'allow' && verdicts.action !== 'tarpit') {
       let refunds: LimitRefund[] | null = null;
       for (let i = 0; i < calls.length; i++) {
         const c = calls[i]!;
@@ -286,14 +334,78 @@ export class Engine {
     if (monitor) this.logger.info({ rule: v.intendedRule?.name, would: v.intended, ip: ctx.clientIp, method: ctx.method, path: ctx.path }, 'monitor: rule fired, not enforced');
     // The signals that fired for this request explain the rule that used them.
     for (const f of ctx.findings()) v.reasons.push(`signal:${f.signal}`);
-    return new EngineDecision(action, v.intended, decidedBy === null ? null : decidedBy.name, v.reasons, STATUS[action], retryAfter, error, ctx, pending ?? NO_PENDING, limits);
+    const decision = new EngineDecision(action, v.intended, decidedBy === null ? null : decidedBy.name, v.reasons, STATUS[action], retryAfter, error, ctx, pending ?? NO_PENDING, limits);
+    if (action === 'challenge') decision.challenge = v.offer;
+    else if (v.pass !== null) decision.setPass(v.pass, v.passMaxAge);
+    return decision;
+  }
+
+  /**
+   * The request's rules say `challenge`: a valid pass or a fresh solution (bound to this client's
+   * fingerprint and the rule's group, at the current difficulty or harder) lets it through; otherwise
+   * `v.offer` is set to a new challenge. Null when settled synchronously; a promise when the store
+   * that records spent solutions answers asynchronously. Never rejects: a store failure keeps the
+   * challenge (failing closed costs a legitimate client one more solve).
+   */
+  #challenge(ctx: RequestContext, v: Verdicts, policy: CompiledPolicy): Promise<void> | null {
+    const challenger = policy.challenger;
+    const group = v.rule!.group;
+    let level: number;
+    try {
+      level = challenger.levelFor(ctx.risk());
+    } catch (err) {
+      // A signal failed while scoring risk: the hardest level, rather than an easier one than deserved.
+      const error = toRampartError(ErrorCode.INTERNAL, err);
+      this.#logError(error, 'risk scoring failed while choosing a challenge difficulty; using the hardest level');
+      v.reasons.push(`error:${error.code}`);
+      level = challenger.levels - 1;
+    }
+    const fp = challenger.fingerprint(ctx);
+    if (challenger.hasPass(ctx, fp, group, level)) {
+      v.admit(`pass:${group}`);
+      return null;
+    }
+    const solution = challenger.solution(ctx, fp, group, level);
+    const offer = (): void => {
+      v.offer = challenger.offer(fp, group, level, ctx.now);
+    };
+    if (solution === null) {
+      offer();
+      return null;
+    }
+    const spent = (outcomes: readonly LimitOutcome[]): void => {
+      if (outcomes[0]!.allowed) this.#solved(v, solution, group, fp, ctx.now, policy);
+      else {
+        v.reasons.push(`replayed:${group}`);
+        offer();
+      }
+    };
+    const failed = (err: unknown): void => {
+      this.#logError(new RampartError(ErrorCode.STORE, `state store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }), 'state store failed while checking a challenge solution; challenging again');
+      v.reasons.push(`error:${ErrorCode.STORE}`);
+      offer();
+    };
+    try {
+      const outcomes = this.store.consume([{ table: challenger.spentTable, key: solution.id, cost: 1 }], ctx.now);
+      if (outcomes instanceof Promise) return outcomes.then(spent, failed);
+      spent(outcomes);
+    } catch (err) {
+      failed(err);
+    }
+    return null;
+  }
+
+  #solved(v: Verdicts, solution: VerifiedSolution, group: string, fp: string, now: number, policy: CompiledPolicy): void {
+    v.admit(`solved:${group}`);
+    v.pass = policy.challenger.pass(fp, group, solution.level, now);
+    v.passMaxAge = Math.floor(policy.challenger.passMs / 1000);
   }
 
   /**
    * The store failed: each limit rule fails open (skipped), closed (fires), or to an in-process
    * limiter with the same settings (`local`), as its `on_store_error` says.
    */
-  #storeFailed(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], err: unknown): Decision {
+  #storeFailed(ctx: RequestContext, verdicts: Verdicts | null, calls: readonly EngineCall[], err: unknown, policy: CompiledPolicy): Decision | Promise<Decision> {
     const error = new RampartError(ErrorCode.STORE, `state store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     this.#logError(error, 'state store failed; limits fall back as their on_store_error says');
     const v = verdicts ?? new Verdicts();
@@ -313,7 +425,8 @@ export class Engine {
         const rule = local[i]!.rule;
         if (!o.allowed) v.fire(rule, rule.action, o.blocked ? rule.reasonPenalty : rule.reasonLimit, o.retryAfterMs);
       }
-      if (v.action !== 'allow') {
+      // Tarpitted requests reach the application: their units stay taken.
+      if (v.action !== 'allow' && v.action !== 'tarpit') {
         const refunds: LimitRefund[] = [];
         for (let i = 0; i < local.length; i++) {
           const c = local[i]!;
@@ -321,6 +434,11 @@ export class Engine {
         }
         fallback.refund(refunds, ctx.now);
       }
+    }
+    // A pass needs no store: it can still answer a challenge.
+    if (v.action === 'challenge') {
+      const gate = this.#challenge(ctx, v, policy);
+      if (gate !== null) return gate.then(() => this.#finish(ctx, v, null, null, error));
     }
     return this.#finish(ctx, v, null, null, error);
   }

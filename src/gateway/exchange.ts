@@ -16,7 +16,7 @@ import type { CompiledPolicy } from '../engine/compile-policy.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Decision } from '../engine/decision.ts';
 import type { RampartRequest } from '../engine/request-context.ts';
-import { refusalFor } from '../engine/respond.ts';
+import { refusalFor, tarpitFullRefusal } from '../engine/respond.ts';
 import type { RequestObserver, UpstreamFailure } from '../observe/request-observer.ts';
 import { isJsonContentType, readJsonBody } from './body-buffer.ts';
 import type { BodySink } from './body-buffer.ts';
@@ -234,14 +234,22 @@ class Exchange implements BodySink {
       if (this.isClosed) this.report();
       return;
     }
-    const refusal = refusalFor(decision);
-    if (refusal === null) return this.forward();
+    let refusal = refusalFor(decision);
+    if (refusal === null) {
+      if (decision.action !== 'tarpit') return this.forward();
+      // Forwarded after the delay (unless the client leaves first), or answered at once when the tarpit is full.
+      const tarpit = this.host.engine.tarpit;
+      if (tarpit.hold(() => this.forward(), this.res)) return;
+      refusal = tarpitFullRefusal(tarpit.whenFull);
+      if (refusal === null) return this.forward();
+    }
     this.phase = Phase.ANSWERED;
     if (this.mustClose()) refusal.headers['connection'] = 'close';
     this.send(refusal.status, refusal.headers, refusal.body);
   }
 
   forward(): void {
+    if (this.clientGone) return;
     this.phase = Phase.FORWARDED;
     this.upstreamOpen = true;
     if (this.body === null && this.hasBody) this.body = this.req;

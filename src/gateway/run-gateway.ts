@@ -74,11 +74,12 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
   // A shared store connects before the first request, within its connect timeout; if Redis is down the
   // gateway starts anyway, its limits fall back as configured and it reconnects by itself.
   await engine.store.ready?.();
+  engine.warnIfUnsharedSecret();
 
   const observers: RequestObserver[] = [];
   const decisionLog = createDecisionLog(policy.log.decisions, { ...apiKeyOptions(policy), logger });
   observers.push(decisionLog);
-  const metrics = policy.admin.enabled ? createMetrics({ store: engine.store, intel: () => engine.intel }) : null;
+  const metrics = policy.admin.enabled ? createMetrics({ store: engine.store, intel: () => engine.intel, tarpit: engine.tarpit }) : null;
   // URL intel sources are fetched in the background: start-up never waits on the network.
   let intelInUse = engine.intel;
   let intelRefresh = intelInUse === null ? null : acquireRefresh(intelInUse);
@@ -122,6 +123,7 @@ export async function runGateway(options: RunOptions): Promise<RunningGateway> {
         intelInUse = engine.intel;
         intelRefresh = intelInUse === null ? null : acquireRefresh(intelInUse);
       }
+      engine.warnIfUnsharedSecret();
       decisionLog.updateSecrets(apiKeyOptions(next));
       const changed = RESTART_SECTIONS.filter((s) => JSON.stringify(next[s]) !== JSON.stringify(running[s]));
       if (changed.length > 0) logger.warn({ sections: changed }, 'reloaded; the file differs from the running settings in these sections, which take effect after a restart');

@@ -6,6 +6,7 @@ import { ErrorCode, RampartError } from '../errors.ts';
 import { Intel } from '../intel/intel.ts';
 import { parsePolicy } from '../policy/load-policy.ts';
 import type { HotStore, StoreStats } from '../stores/types.ts';
+import { createMemoryStore } from '../stores/memory/memory-store.ts';
 import { createMetrics } from './metrics.ts';
 import { makeRecord } from './test-records.ts';
 
@@ -170,5 +171,18 @@ describe('metrics: intel sources', () => {
     vpn.failed = 3;
     text = await m.render();
     assert.equal(sample(text, 'rampart_intel_refresh_total{source="vpn",result="failed"}'), 3);
+  });
+});
+
+describe('metrics: tarpit', () => {
+  it('reports the requests held and those turned away by a full tarpit', async () => {
+    const stats = { held: 3, overflowed: 7 };
+    const metrics = createMetrics({ store: createMemoryStore({ maxKeys: 100 }), tarpit: { stats: () => stats } });
+    let text = await metrics.render();
+    assert.match(text, /^rampart_tarpit_held 3$/m);
+    assert.match(text, /^rampart_tarpit_full_total 7$/m);
+    stats.overflowed = 9;
+    text = await metrics.render();
+    assert.match(text, /^rampart_tarpit_full_total 9$/m);
   });
 });

@@ -24,6 +24,8 @@
  * | `rampart_intel_refresh_total` | counter | `source`, `result` | refreshes of `url` intel sources: `refreshed`, `not_modified`, `failed` |
  * | `rampart_intel_source_entries` | gauge | `source` | entries (ranges, addresses, database nodes) each intel source holds |
  * | `rampart_intel_source_age_seconds` | gauge | `source` | age of the data each intel source is using (absent until it has some) |
+ * | `rampart_tarpit_held` | gauge | — | tarpitted requests waiting now |
+ * | `rampart_tarpit_full_total` | counter | — | tarpitted requests turned away because the tarpit was full |
  *
  * Label values come only from the policy (route templates, rule names, intel source names) and closed sets (actions,
  * failure kinds): a URL, IP or header never becomes a label, so cardinality is bounded by the
@@ -33,6 +35,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode } from '../errors.ts';
 import type { RedisStoreStats } from '../stores/redis/redis-store.ts';
 import type { Intel } from '../intel/intel.ts';
+import type { TarpitStats } from '../challenge/tarpit.ts';
 import type { StoreStats, HotStore } from '../stores/types.ts';
 import type { RequestObserver, RequestRecord, UpstreamFailure } from './request-observer.ts';
 
@@ -58,12 +61,13 @@ export interface Metrics {
  * scrape time.
  *
  * @example
- * const metrics = createMetrics({ store: engine.store });
+ * const metrics = createMetrics({ store: engine.store, tarpit: engine.tarpit });
  * const gateway = createGateway({ engine, config, observers: [metrics.observer] });
  * const admin = createAdminServer({ host: '127.0.0.1', port: 9090, metrics, ready: () => true });
  */
-export function createMetrics(options: { store: HotStore; intel?: () => Intel | null }): Metrics {
+export function createMetrics(options: { store: HotStore; intel?: () => Intel | null; tarpit?: { stats(): TarpitStats } }): Metrics {
   const store = options.store;
+  const tarpit = options.tarpit;
   const registry = new Registry();
   const registers = [registry];
 
@@ -89,6 +93,28 @@ export function createMetrics(options: { store: HotStore; intel?: () => Intel | 
   if (store.kind === 'redis') remoteStoreMetrics(registry, store as HotStore & { stats(): RedisStoreStats });
 
   if (options.intel !== undefined) intelMetrics(registry, options.intel);
+
+  if (tarpit !== undefined) {
+    new Gauge({
+      name: 'rampart_tarpit_held',
+      help: 'Tarpitted requests waiting now.',
+      registers,
+      collect() {
+        this.set(tarpit.stats().held);
+      },
+    });
+    let seenFull = 0;
+    new Counter({
+      name: 'rampart_tarpit_full_total',
+      help: 'Tarpitted requests turned away because the tarpit was full.',
+      registers,
+      collect() {
+        const now = tarpit.stats().overflowed;
+        if (now > seenFull) this.inc(now - seenFull);
+        seenFull = now;
+      },
+    });
+  }
 
   const observer: RequestObserver = {
     onRequest(record: RequestRecord): void {

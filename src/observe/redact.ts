@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { ErrorCode, RampartError } from '../errors.ts';
 
 /** Headers whose values are always replaced by a keyed hash. */
-export const SECRET_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-csrf-token'];
+export const SECRET_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-csrf-token', 'rampart-solution', 'rampart-pass'];
 
 /** Body fields and query parameters whose values are always replaced by a keyed hash (any depth, any case). */
 export const SECRET_FIELDS: readonly string[] = [

@@ -146,7 +146,7 @@ const limit = z.strictObject({
   penalty: duration.optional().meta({ description: 'Once the limit is exceeded, refuse the key for this long.' }),
 });
 
-const ACTIONS = ['allow', 'deny', 'throttle'] as const;
+const ACTIONS = ['allow', 'deny', 'throttle', 'challenge', 'tarpit'] as const;
 
 const rule = z.strictObject({
   name: z
@@ -169,7 +169,14 @@ const rule = z.strictObject({
   action: z
     .enum(ACTIONS, { error: `expected one of ${ACTIONS.join(', ')}` })
     .optional()
-    .meta({ description: 'What to do when the rule fires. With a limit: default `throttle`. Without: required (`deny` or `allow`).' }),
+    .meta({
+      description: 'What to do when the rule fires: `throttle` (429), `deny` (403), `challenge` (proof of work, see `challenge`), `tarpit` (delay, see `tarpit`) or `allow`. With a limit: default `throttle`. Without: required.',
+    }),
+  group: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'a group is 1–64 letters, digits, `-`, `_` or `.`' })
+    .optional()
+    .meta({ description: 'For `challenge`: the route group a solved challenge and its pass are bound to; rules with the same group share passes. Default: the rule\'s name.' }),
   monitor: z.boolean().optional().meta({ description: 'Log what the rule would do, enforce nothing.' }),
   on_store_error: z.enum(['allow', 'deny', 'local'], { error: 'expected allow, deny or local' }).optional().meta({
     description: 'If the state store fails (Redis down or slow): `allow` skips the limit (fail open), `deny` applies the action, `local` limits in this process with the same settings. Default: the top-level `on_error`.',
@@ -215,6 +222,44 @@ const stateObject = z.strictObject({
     .prefault({}),
   redis: redis.optional(),
 });
+
+const difficultyLevel = z.strictObject({
+  risk: z.number().min(0).max(100).meta({ description: 'This level applies from this risk score (0–100) up to the next level\'s.' }),
+  max_number: z.number().int().min(1000).max(100_000_000).meta({
+    description: 'ALTCHA `maxnumber`: the secret number is drawn from 0…max_number, so a client tries max_number / 2 SHA-256 hashes on average.',
+  }),
+});
+
+const challenge = z
+  .strictObject({
+    secret: z.string().min(32, { error: 'the challenge secret must be at least 32 characters; generate one with `openssl rand -hex 32`' }).optional().meta({
+      description: 'Key that signs challenges and passes. Every instance behind one load balancer needs the same one. Default: random per process (passes die with the process).',
+    }),
+    expires: duration.default('5m').meta({ description: 'How long an issued challenge can be solved and presented. Default 5m.' }),
+    pass: duration.default('30m').meta({ description: 'Lifetime of the pass a solved challenge earns; the client is not challenged again meanwhile (at the same or a lower difficulty). Default 30m.' }),
+    difficulty: z
+      .array(difficultyLevel)
+      .min(1)
+      .default([
+        { risk: 0, max_number: 20_000 },
+        { risk: 50, max_number: 200_000 },
+        { risk: 80, max_number: 2_000_000 },
+      ])
+      .meta({ description: 'Difficulty levels by risk score, in increasing order of `risk`; the first must start at 0. Default 20,000 / 200,000 / 2,000,000 at risk 0 / 50 / 80.' }),
+  })
+  .prefault({})
+  .meta({ description: 'Proof-of-work challenges (ALTCHA-compatible) for rules with `action: challenge`. See docs/challenge.md.' });
+
+const tarpit = z
+  .strictObject({
+    delay: duration.default('3s').meta({ description: 'How long a tarpitted request waits before it is forwarded (at most 60s). Default 3s.' }),
+    max_concurrent: z.number().int().min(1).max(100_000).default(100).meta({ description: 'Most requests held in the tarpit at once, per process. Default 100.' }),
+    when_full: z.enum(['throttle', 'deny', 'allow']).default('throttle').meta({
+      description: 'What happens to a tarpit request while the tarpit is full: `throttle` (429 at once, default), `deny` (403) or `allow` (forward at once).',
+    }),
+  })
+  .prefault({})
+  .meta({ description: 'The tarpit for rules with `action: tarpit`: delay, bounded in time and in concurrent requests.' });
 
 const listen = (host: string, port: number) =>
   z
@@ -425,6 +470,8 @@ export const policySchema = z
       })
       .optional()
       .meta({ description: 'Honeypot routes: a hit is refused (403) and bans the client for `ban`, across instances sharing the store.' }),
+    challenge,
+    tarpit,
     rules: z.array(rule, { error: 'expected a list of rules' }).default([]),
     gateway: gateway.optional(),
     admin,

@@ -271,3 +271,26 @@ rules:
     assert.deepEqual(notices, ['replay does not fetch intel feeds; it uses the disk cache of tor (no cached copy: unused)']);
   });
 });
+
+describe('runReplay with challenge and tarpit rules', () => {
+  const policy = parsePolicy(`
+tarpit: { delay: 60s }
+rules:
+  - name: pow
+    match: POST /signup
+    action: challenge
+  - name: slow
+    match: GET /items
+    action: tarpit
+`);
+  const lines = [rec(1, '192.0.2.1', 'POST', '/signup', 201), rec(2, '192.0.2.2', 'GET', '/items', 200), rec(3, '192.0.2.3', 'GET', '/other', 200)];
+
+  // The tarpit's 60 s delay is far beyond this test's timeout: finishing at all shows replay never waits.
+  it('counts challenge and tarpit as mitigated, and never waits for the tarpit', { timeout: 30_000 }, async () => {
+    const { stats, out } = await replay(lines, { policy, labels: ['{"malicious":true}', '{"malicious":true}', '{"malicious":false}'] });
+    assert.deepEqual(out.map((o) => o['action']), ['challenge', 'tarpit', 'allow']);
+    assert.deepEqual(stats.actions, { allow: 1, deny: 0, throttle: 0, challenge: 1, tarpit: 1 });
+    assert.equal(stats.labels?.recall, 1);
+    assert.equal(stats.labels?.falsePositiveRate, 0);
+  });
+});

@@ -38,6 +38,7 @@ function pseudoRule(name: string, reason: string, monitor: boolean, table: Limit
   return {
     name,
     index: -1,
+    group: name,
     action: 'deny',
     monitor,
     // While the shared store is down, hits still ban in this process.
