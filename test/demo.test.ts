@@ -69,9 +69,12 @@ function send(client: string, method: string, path: string, options: { json?: un
         method,
         path,
         agent: false,
+        // A person's browser, in Firefox's header order: the policy's detection signals leave it alone.
         headers: {
-          'user-agent': 'rampart-demo-test',
+          'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
           accept: 'application/json',
+          'accept-language': 'en-GB,en;q=0.5',
+          'accept-encoding': 'gzip, deflate, br',
           ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
           ...options.headers,
         },
@@ -122,6 +125,17 @@ describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () =>
     assertThrottled(await login(client, '/api/auth/login', 'someone-else'), 'login-per-ip', `q=${PER_IP};w=60`);
   });
 
+  it('follows a script across addresses by its header fingerprint: 5 failed logins, then an hour of 429', async () => {
+    // python-requests' own headers, different usernames, a new address every time.
+    const script = { 'user-agent': 'python-requests/2.32.3', 'accept-encoding': 'gzip, deflate', accept: '*/*', connection: 'keep-alive' };
+    const attempt = (n: number) => send(`127.0.0.${80 + n}`, 'POST', '/api/auth/login', { json: { username: `scripted-target-${n}`, password: WRONG_PASSWORD }, headers: script });
+    for (let n = 0; n < 5; n++) assert.equal((await attempt(n)).status, 401);
+    const refused = await attempt(5);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['retry-after'], '3600');
+    assert.ok(String(refused.headers['ratelimit-policy']).includes('"login-scripted";q=5;w=600'));
+  });
+
   it('forwards a right password and returns a token that the shop accepts', async () => {
     const reply = await login('127.0.0.50', '/api/auth/login', 'bob', 'builder');
     assert.equal(reply.status, 200);
@@ -155,7 +169,7 @@ describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () =>
     assert.ok(lines.length > 0);
     const text = lines.join('\n');
     assert.ok(text.includes('login-per-user'), 'the throttled logins name their rule');
-    assert.ok(text.includes('junk-probes'), 'the denied probes name their rule');
+    assert.ok(text.includes('"trap:hit"'), 'the probes of trap routes are logged as trap hits');
     assert.ok(!text.includes(WRONG_PASSWORD), 'no password in the decision log');
     assert.ok(!text.includes('builder'), 'no password in the decision log');
   });

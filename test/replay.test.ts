@@ -37,6 +37,8 @@ function lines(text: string): Record<string, unknown>[] {
   return text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
+
 describe('the gateway\'s decision log, replayed', { timeout: 60_000 }, () => {
   it('parses every line and gives the decisions the gateway made', async () => {
     const log = join(dir, 'decisions.jsonl');
@@ -48,11 +50,13 @@ describe('the gateway\'s decision log, replayed', { timeout: 60_000 }, () => {
       watch: false,
     });
     const port = Number(new URL(gateway.url).port);
-    const send = (client: string, method: string, path: string, json?: unknown, userAgent: string | null = 'replay-test') =>
+    // People's browsers (Firefox's header order), so only the limits under test apply.
+    const send = (client: string, method: string, path: string, json?: unknown, userAgent: string | null = FIREFOX) =>
       new Promise<number>((resolve, reject) => {
         const body = json === undefined ? undefined : JSON.stringify(json);
-        const headers: Record<string, string> = { accept: 'application/json' };
+        const headers: Record<string, string> = {};
         if (userAgent !== null) headers['user-agent'] = userAgent;
+        Object.assign(headers, { accept: 'application/json', 'accept-language': 'en-GB,en;q=0.5', 'accept-encoding': 'gzip, deflate, br' });
         if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
         const req = request({ host: '127.0.0.1', port, localAddress: client, method, path, agent: false, headers }, (res) => {
           res.resume().once('end', () => resolve(res.statusCode ?? 0));
@@ -114,9 +118,9 @@ describe('rampart replay', { timeout: 60_000 }, () => {
     assert.equal(run.code, 0);
     assert.equal(run.stderr, '');
     assert.deepEqual(lines(run.stdout), [
-      { i: 0, action: 'deny', rule: 'junk-probes', reasons: ['rule:junk-probes'], risk: 0 },
+      { i: 0, action: 'deny', rule: 'trap', reasons: ['trap:hit'], risk: 0 },
       { i: 1, action: 'allow', rule: null, reasons: [], risk: 0 },
-      { i: 2, action: 'deny', rule: 'junk-probes', reasons: ['rule:junk-probes'], risk: 0 },
+      { i: 2, action: 'deny', rule: 'trap', reasons: ['trap:hit'], risk: 0 },
       { i: 3, action: 'allow', rule: null, reasons: [], risk: 0 },
     ]);
   });
@@ -127,7 +131,7 @@ describe('rampart replay', { timeout: 60_000 }, () => {
     assert.equal(lines(run.stdout).length, 4);
     assert.match(run.stderr, /^replay: 4 records in \d+\.\d\d s \([\d,]+ records\/s\)\n/);
     assert.match(run.stderr, /actions: allow 2 \(50\.0%\), deny 2 \(50\.0%\)/);
-    assert.match(run.stderr, /decisions by rule:\n {2}junk-probes {2}2\n/);
+    assert.match(run.stderr, /decisions by rule:\n {2}trap {2}2\n/);
     assert.match(run.stderr, /top mitigated IPs:\n {2}203\.0\.113\.7 {2}1\n {2}203\.0\.113\.8 {2}1\n/);
     assert.match(run.stderr, /top mitigated networks \(ip_prefix\):\n {2}203\.0\.113\.0\/24 {2}2\n/);
   });
