@@ -13,12 +13,14 @@ import { getAlgorithm } from '../limiters/registry.ts';
 import type { LimitSpec } from '../limiters/types.ts';
 import { createClientIpResolver } from '../net/client-ip.ts';
 import { createPathCanonicalizer } from '../policy/canonical-path.ts';
+import type { CanonicalPathOptions } from '../policy/canonical-path.ts';
 import { parseDuration, parseRate } from '../policy/duration.ts';
 import { invalidConfig } from '../policy/load-policy.ts';
 import { createRouteMatcher } from '../policy/route-matcher.ts';
 import { parseRouteTemplate } from '../policy/route-template.ts';
 import type { PolicyDocument, RuleDocument } from '../policy/schema.ts';
 import { compileClients } from '../signals/clients/first-party-clients.ts';
+import { compileLogins } from '../signals/logins/login-attack.ts';
 import { compileTraps } from '../signals/traps/compile-traps.ts';
 import type { CompiledTraps } from '../signals/traps/compile-traps.ts';
 import { intelCategorySignals } from '../signals/ip-intel/category-signals.ts';
@@ -194,7 +196,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
   };
 }
 
-function compileSignals(policy: PolicyDocument, available: readonly Signal[], issues: ConfigIssue[]): SignalSet {
+function compileSignals(policy: PolicyDocument, available: readonly Signal[], issues: ConfigIssue[], canonical: CanonicalPathOptions): SignalSet {
   const byName = new Map<string, { signal: Signal; weight: number }>();
   for (const signal of available) byName.set(signal.name, { signal, weight: signal.weight });
   for (const [name, setting] of Object.entries(policy.signals)) {
@@ -205,7 +207,7 @@ function compileSignals(policy: PolicyDocument, available: readonly Signal[], is
     if (setting === false) byName.delete(name);
     else byName.get(name)!.weight = setting.weight;
   }
-  return { byName, all: [...byName.values()], clients: compileClients(policy.clients, 'clients', issues) };
+  return { byName, all: [...byName.values()], clients: compileClients(policy.clients, 'clients', issues), logins: compileLogins(policy, canonical, issues) };
 }
 
 const noTrap = (): boolean => false;
@@ -273,7 +275,10 @@ function createLookupCache(
  */
 export function compilePolicy(policy: PolicyDocument, signals: readonly Signal[], source = 'policy', intel: Intel | null = null): CompiledPolicy {
   const issues: ConfigIssue[] = [];
-  const signalSet = compileSignals(policy, intel === null ? signals : [...signals, ...intelCategorySignals(intel)], issues);
+  const signalSet = compileSignals(policy, intel === null ? signals : [...signals, ...intelCategorySignals(intel)], issues, {
+    trailingSlash: policy.paths.trailing_slash,
+    caseSensitive: policy.paths.case_sensitive,
+  });
   const known = new Set(signalSet.byName.keys());
   const canonicalOptions = { trailingSlash: policy.paths.trailing_slash, caseSensitive: policy.paths.case_sensitive } as const;
   const canonicalize = createPathCanonicalizer(canonicalOptions);

@@ -12,7 +12,7 @@ import { intelForPolicy } from '../intel/shared-intel.ts';
 import { defaultLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
-import { builtinSignals } from '../signals/registry.ts';
+import { builtinSignalsWith } from '../signals/registry.ts';
 import type { Signal } from '../signals/types.ts';
 import { createStore } from '../stores/create-store.ts';
 import { createMemoryStore } from '../stores/memory/memory-store.ts';
@@ -126,7 +126,7 @@ export class Engine {
   #suppressedErrors = 0;
 
   constructor(options: EngineOptions) {
-    this.#signals = options.signals ?? builtinSignals;
+    this.#signals = options.signals ?? builtinSignalsWith();
     this.#source = options.source ?? 'policy';
     this.#intel = options.intel;
     this.logger = options.logger ?? defaultLogger();

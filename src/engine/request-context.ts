@@ -5,6 +5,7 @@
 import { ErrorCode, RampartError } from '../errors.ts';
 import type { ClientMatch, ClientMatcher } from '../signals/clients/first-party-clients.ts';
 import { headerFingerprint } from '../signals/fingerprint/header-fingerprint.ts';
+import type { CompiledLogins } from '../signals/logins/login-attack.ts';
 import type { IntelAnswer } from '../intel/intel-answer.ts';
 import type { Finding, Signal } from '../signals/types.ts';
 import { classifyUserAgent } from '../signals/user-agent/classify-user-agent.ts';
@@ -38,6 +39,8 @@ export interface SignalSet {
   readonly all: readonly { signal: Signal; weight: number }[];
   /** Recognises the first-party clients the policy declares (`clients:`). */
   readonly clients: ClientMatcher;
+  /** The policy's `logins` section, compiled; null without one. */
+  readonly logins: CompiledLogins | null;
 }
 
 /** What the request context needs of IP intelligence (src/intel/intel.ts). */
@@ -131,6 +134,11 @@ export class RequestContext {
   client(): ClientMatch | null {
     if (this.#client === NOT_COMPUTED) this.#client = this.#signals.clients(this.header('user-agent'), this.request.headers);
     return this.#client;
+  }
+
+  /** The policy's login routes and attack settings (`logins:`), or null. */
+  logins(): CompiledLogins | null {
+    return this.#signals.logins;
   }
 
   /** The header fingerprint (src/signals/fingerprint/header-fingerprint.ts), computed on first use. */

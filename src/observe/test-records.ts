@@ -25,7 +25,7 @@ export interface RecordParts {
  */
 export function makeRecord(parts: RecordParts = {}): RequestRecord {
   const request: RampartRequest = { method: 'POST', url: '/api/auth/login', headers: { 'user-agent': 'curl/8.5', accept: 'application/json' }, ip: '10.0.0.1', ...parts.request };
-  const context = new RequestContext(request, request.method.toUpperCase(), request.url.split('?')[0]!, parts.clientIp ?? '203.0.113.7', T0, { byName: new Map(), all: [], clients: NO_CLIENTS });
+  const context = new RequestContext(request, request.method.toUpperCase(), request.url.split('?')[0]!, parts.clientIp ?? '203.0.113.7', T0, { byName: new Map(), all: [], clients: NO_CLIENTS, logins: null });
   const action = parts.decision?.action ?? 'allow';
   const decision: Decision = {
     action,

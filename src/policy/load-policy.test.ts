@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { isRampartError } from '../errors.ts';
+import type { RampartError } from '../errors.ts';
 import { parseDuration, parseRate } from './duration.ts';
 import { policyJsonSchemaText } from './json-schema.ts';
 import { parsePolicy } from './load-policy.ts';
@@ -107,5 +108,15 @@ describe('policy: JSON Schema', () => {
   it('is committed and up to date with the zod schema (run `npm run schema` if this fails)', () => {
     const committed = readFileSync(new URL('../../schema/rampart.schema.json', import.meta.url), 'utf8');
     assert.equal(committed, policyJsonSchemaText());
+  });
+
+  it('reports the first YAML syntax errors, counts the rest, and says how to quote ${VAR} in a flow map', () => {
+    const text = 'rules:\n  - { name: a, limit: { rate: ${X:-1}/s } }\n  - name: b\n    action: deny\n';
+    assert.throws(() => parsePolicy(text, { env: {} }), (err: RampartError) => {
+      assert.equal(err.issues.length, 4);
+      assert.match(err.issues[0]!.message, /quote a \$\{VAR\} value: "\$\{VAR:-default\}"$/);
+      assert.match(err.issues[3]!.message, /^and \d+ more syntax errors after these, most likely caused by the first$/);
+      return true;
+    });
   });
 });

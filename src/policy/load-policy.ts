@@ -63,14 +63,24 @@ function parseText(raw: string, source: string): unknown {
   // YAML 1.2 is a superset of JSON, so JSON text written anywhere else reads the same way.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => ({
+    // One syntax error makes the parser report every token after it: the first few say where to look.
+    const issues = doc.errors.slice(0, MAX_YAML_ISSUES).map((e) => ({
       path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
       message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
     }));
+    // `{ rate: ${RATE} }`: in a flow map an unquoted `${` reads as the start of another map.
+    const first = doc.errors[0]!;
+    const line = first.linePos === undefined ? '' : (text.split('\n')[first.linePos[0].line - 1] ?? '');
+    if (line.includes('${')) issues[0]!.message += '; inside { … } or [ … ], quote a ${VAR} value: "${VAR:-default}"';
+    const more = doc.errors.length - issues.length;
+    if (more > 0) issues.push({ path: '', message: `and ${more} more syntax error${more === 1 ? '' : 's'} after these, most likely caused by the first` });
     throw new RampartError(ErrorCode.CONFIG_READ, `${source}: not valid YAML: ${issues[0]!.path}: ${issues[0]!.message}`, { issues });
   }
   return doc.toJS() ?? {};
 }
+
+/** Syntax errors reported from one YAML file; the rest are counted. */
+const MAX_YAML_ISSUES = 3;
 
 /**
  * Parses and validates policy text: JSON when `options.source` ends in `.json`, otherwise YAML (a superset of JSON).

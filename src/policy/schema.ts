@@ -472,6 +472,25 @@ export const policySchema = z
       .meta({ description: 'Honeypot routes: a hit is refused (403) and bans the client for `ban`, across instances sharing the store.' }),
     challenge,
     tarpit,
+    logins: z
+      .strictObject({
+        routes: z
+          .array(z.string().min(1), { error: 'expected a list of login routes like `POST /api/auth/login`' })
+          .min(1)
+          .meta({ description: 'The login routes (route templates, as in `match`).' }),
+        failure: z.array(statusCode).min(1).default([401]).meta({ description: 'Response statuses that mean a failed login. Default [401].' }),
+        attack: z
+          .strictObject({
+            window: duration.default('1m').meta({ description: 'Failures are counted per window. Default 1m.' }),
+            baseline: duration.default('1h').meta({ description: 'How far back the usual failure rate reaches (an exponentially weighted average). Default 1h.' }),
+            factor: z.number().min(1.5).max(1000).default(4).meta({ description: 'Under attack when a window has this many times the usual failures. Default 4.' }),
+            min_failures: z.number().int().min(1).default(30).meta({ description: '... and at least this many. Default 30.' }),
+            cooldown: duration.default('15m').meta({ description: 'How long the state lasts after the last window over the threshold. Default 15m.' }),
+          })
+          .prefault({}),
+      })
+      .optional()
+      .meta({ description: 'Login routes, what a failure is, and when the failure rate means an attack (signal `login.under-attack`).' }),
     rules: z.array(rule, { error: 'expected a list of rules' }).default([]),
     gateway: gateway.optional(),
     admin,

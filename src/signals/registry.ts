@@ -3,6 +3,7 @@
  */
 import { browserMismatch, headerOrder } from './headers/browser-consistency.ts';
 import { noAccept, noUserAgent } from './headers/missing-headers.ts';
+import { createLoginAttackSignal } from './logins/login-attack.ts';
 import type { Signal } from './types.ts';
 import { clientImpostor, uaBot, uaHeadless, uaHttpClient, uaScanner } from './user-agent/user-agent-signals.ts';
 import { createBotVerifier } from './verified-bots/bot-verifier.ts';
@@ -41,10 +42,15 @@ export function builtinSignalsWith(options: BuiltinSignalOptions = {}): readonly
     browserMismatch,
     headerOrder,
     ...createVerifiedBotSignals(options.botVerifier ?? lazyDefaultVerifier),
+    // Stateful: a fresh tracker for every list, so every engine learns its own baseline.
+    createLoginAttackSignal(),
   ];
 }
 
-/** The signals every engine has unless told otherwise. */
+/**
+ * The built-in signals as one shared list (its login-attack tracker is shared by every engine given
+ * this list). Engines created without `signals` get a fresh {@link builtinSignalsWith} list each.
+ */
 export const builtinSignals: readonly Signal[] = builtinSignalsWith();
 
 /** Indexes signals by name; a later signal with the same name replaces an earlier one. */
