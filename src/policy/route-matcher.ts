@@ -13,6 +13,7 @@
  * limit must not be dodged with `HEAD`.
  */
 import { ErrorCode, RampartError, isRampartError } from '../errors.ts';
+import type { ConfigIssue } from '../errors.ts';
 import type { CanonicalPathOptions } from './canonical-path.ts';
 import { normalizeMethod, parseRouteTemplate } from './route-template.ts';
 import type { RouteSegment, RouteTemplate } from './route-template.ts';
@@ -300,4 +301,25 @@ function bindParams(segments: readonly RouteSegment[], path: readonly string[]):
     }
   }
   return segments.length === path.length ? params : null;
+}
+
+/**
+ * A policy's list of route templates (traps, login routes) as one predicate on (method, canonical
+ * path). A template that does not parse becomes a config issue at `path[i]` and is left out.
+ *
+ * @example
+ * const isLogin = routeListMatcher(['POST /api/auth/login'], 'logins.routes', { trailingSlash: 'strip', caseSensitive: false }, issues);
+ */
+export function routeListMatcher(templates: readonly string[], path: string, options: CanonicalPathOptions, issues: ConfigIssue[]): (method: string, canonicalPath: string) => boolean {
+  const routes: RouteDefinition[] = [];
+  templates.forEach((template, i) => {
+    try {
+      parseRouteTemplate(template, options);
+      routes.push({ template, id: i });
+    } catch (err) {
+      issues.push({ path: `${path}[${i}]`, message: (err as Error).message });
+    }
+  });
+  const matcher = createRouteMatcher(routes, options);
+  return (method, canonicalPath) => matcher.match(method, canonicalPath).length > 0;
 }

@@ -14,8 +14,7 @@ import type { ConfigIssue } from '../../errors.ts';
 import type { RequestContext } from '../../engine/request-context.ts';
 import type { CanonicalPathOptions } from '../../policy/canonical-path.ts';
 import { parseDuration } from '../../policy/duration.ts';
-import { createRouteMatcher } from '../../policy/route-matcher.ts';
-import { parseRouteTemplate } from '../../policy/route-template.ts';
+import { routeListMatcher } from '../../policy/route-matcher.ts';
 import type { PolicyDocument } from '../../policy/schema.ts';
 import type { Signal } from '../types.ts';
 
@@ -40,16 +39,7 @@ export interface CompiledLogins {
 export function compileLogins(policy: PolicyDocument, canonical: CanonicalPathOptions, issues: ConfigIssue[]): CompiledLogins | null {
   const section = policy.logins;
   if (section === undefined) return null;
-  const routes: { template: string; id: number }[] = [];
-  section.routes.forEach((template, i) => {
-    try {
-      parseRouteTemplate(template, canonical);
-      routes.push({ template, id: i });
-    } catch (err) {
-      issues.push({ path: `logins.routes[${i}]`, message: (err as Error).message });
-    }
-  });
-  const matcher = createRouteMatcher(routes, canonical);
+  const matches = routeListMatcher(section.routes, 'logins.routes', canonical, issues);
   const failures = new Set(section.failure);
   const a = section.attack;
   const windowMs = parseDuration(a.window) ?? 60_000;
@@ -57,7 +47,7 @@ export function compileLogins(policy: PolicyDocument, canonical: CanonicalPathOp
   if (windowMs < 1000) issues.push({ path: 'logins.attack.window', message: 'a window is at least 1s, e.g. `window: 1m`' });
   if (horizonMs < 2 * windowMs) issues.push({ path: 'logins.attack.baseline', message: 'the baseline must span at least two windows, e.g. `baseline: 1h` with `window: 1m`' });
   return {
-    isLogin: (method, path) => matcher.match(method, path).length > 0,
+    isLogin: matches,
     isFailure: (status) => failures.has(status),
     windowMs: Math.max(windowMs, 1000),
     alpha: Math.min(1, Math.max(windowMs, 1000) / Math.max(horizonMs, 2 * windowMs)),

@@ -14,8 +14,7 @@ import type { RequestContext } from '../../engine/request-context.ts';
 import { fixedWindow } from '../../limiters/fixed-window.ts';
 import type { CanonicalPathOptions } from '../../policy/canonical-path.ts';
 import { parseDuration } from '../../policy/duration.ts';
-import { createRouteMatcher } from '../../policy/route-matcher.ts';
-import { parseRouteTemplate } from '../../policy/route-template.ts';
+import { routeListMatcher } from '../../policy/route-matcher.ts';
 import type { PolicyDocument } from '../../policy/schema.ts';
 import type { LimitTable } from '../../stores/types.ts';
 
@@ -71,16 +70,7 @@ export function compileTraps(policy: PolicyDocument, canonical: CanonicalPathOpt
   if (section === undefined || section.routes.length === 0) return null;
   const banMs = parseDuration(section.ban) ?? 0;
   if (banMs < 1000) issues.push({ path: 'traps.ban', message: 'a ban lasts at least 1s, e.g. `ban: 1h`' });
-  const routes: { template: string; id: number }[] = [];
-  section.routes.forEach((template, i) => {
-    try {
-      parseRouteTemplate(template, canonical);
-      routes.push({ template, id: i });
-    } catch (err) {
-      issues.push({ path: `traps.routes[${i}]`, message: (err as Error).message });
-    }
-  });
-  const matcher = createRouteMatcher(routes, canonical);
+  const matches = routeListMatcher(section.routes, 'traps.routes', canonical, issues);
   const monitor = policy.mode === 'monitor' || section.monitor;
   const table: LimitTable = { id: TABLE_ID, algorithm: fixedWindow, spec: { limit: 1, windowMs: Math.max(banMs, 1000), burst: 1 }, penaltyMs: Math.max(banMs, 1000), monitor };
   const hitRule = pseudoRule('trap', 'trap:hit', monitor, table);
@@ -88,7 +78,7 @@ export function compileTraps(policy: PolicyDocument, canonical: CanonicalPathOpt
   const byFingerprint = section.fingerprint;
 
   return {
-    matches: (method, path) => matcher.match(method, path).length > 0,
+    matches,
     calls(ctx, hit, calls) {
       const out = calls ?? [];
       const rule = hit ? hitRule : banRule;
