@@ -93,7 +93,10 @@ function send(client: string, method: string, path: string, options: { json?: un
   });
 }
 
-const login = (client: string, path: string, username: string, password = WRONG_PASSWORD) => send(client, 'POST', path, { json: { username, password } });
+// People get their own password wrong in their own ways: each failure a different guess, so only the
+// limits under test count them (one password failing for many accounts is spraying: login-per-password).
+let guesses = 0;
+const login = (client: string, path: string, username: string, password = `${WRONG_PASSWORD}-${guesses++}`) => send(client, 'POST', path, { json: { username, password } });
 
 function assertThrottled(reply: Reply, rule: string, quota: string): void {
   assert.equal(reply.status, 429);
@@ -136,6 +139,14 @@ describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () =>
     assert.equal(refused.status, 429);
     assert.equal(refused.headers['retry-after'], '3600');
     assert.ok(String(refused.headers['ratelimit-policy']).includes('"login-scripted";q=5;w=600'));
+  });
+
+  it('counts failed logins per password across accounts and addresses: spraying', async () => {
+    const spray = (n: number) => send(`127.0.0.${100 + n}`, 'POST', '/api/auth/login', { json: { username: `sprayed-${n}`, password: 'Autumn2026!' } });
+    for (let n = 0; n < 20; n++) assert.equal((await spray(n)).status, 401);
+    const refused = await spray(20);
+    assert.equal(refused.status, 429);
+    assert.ok(String(refused.headers['ratelimit-policy']).includes('"login-per-password";q=20;w=600'));
   });
 
   it('forwards a right password and returns a token that the shop accepts', async () => {

@@ -1,7 +1,7 @@
 /**
  * A rule's `key` compiled into one function from the request context to a store key.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createIpPrefixKey } from '../net/prefix.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import type { RequestContext } from './request-context.ts';
@@ -37,7 +37,28 @@ export function identityReader(identities: PolicyDocument['identities'], which: 
   return (ctx) => (header !== undefined ? normaliseTyped(ctx.header(header)) : undefined) ?? (bodyPath !== undefined ? normaliseTyped(ctx.bodyField(bodyPath)) : undefined);
 }
 
+/** Per-process key for `hmac:` parts when the policy sets no `identities.hash_key`. */
+let processHashKey: Buffer | null = null;
+
+/**
+ * `hmac:<part>`: the part's value replaced by a keyed hash, so a secret (a password, for spraying
+ * detection) can be counted without the value ever reaching the store or its keys.
+ */
+function hashedPart(inner: PartFunction, policy: PolicyDocument): PartFunction {
+  const key = policy.identities.hash_key ?? (processHashKey ??= randomBytes(32));
+  return (ctx, route) => {
+    const v = inner(ctx, route);
+    return v === undefined ? undefined : `h:${createHmac('sha256', key).update(v).digest('base64url').slice(0, 22)}`;
+  };
+}
+
 function compilePart(part: string, policy: PolicyDocument): PartFunction {
+  if (part.startsWith('hmac:body:')) {
+    // Secrets are compared exactly: `Secret1` and `secret1 ` are different passwords.
+    const path = part.slice('hmac:body:'.length).split('.');
+    return hashedPart((ctx) => ctx.bodyField(path), policy);
+  }
+  if (part.startsWith('hmac:')) return hashedPart(compilePart(part.slice(5), policy), policy);
   const v4 = policy.client_ip.ipv4_prefix;
   const v6 = policy.client_ip.ipv6_prefix;
   switch (part) {
@@ -79,7 +100,7 @@ function compilePart(part: string, policy: PolicyDocument): PartFunction {
 
 /** True when evaluating the key needs the parsed body. */
 export function keyNeedsBody(parts: readonly string[], policy: PolicyDocument): boolean {
-  return parts.some((p) => p.startsWith('body:') || (p === 'user' && policy.identities.user.body !== undefined));
+  return parts.some((p) => p.startsWith('body:') || p.startsWith('hmac:body:') || (p === 'user' && policy.identities.user.body !== undefined));
 }
 
 /**

@@ -105,15 +105,15 @@ const condition: z.ZodType<ConditionInput> = z.lazy(() =>
     .meta({ minProperties: 1, maxProperties: 1 }),
 ) as z.ZodType<ConditionInput>;
 
-const KEY_PATTERN = '^(ip|ip_prefix|asn|api_key|user|route|global|method|fingerprint|(header|query|body):.+)$';
+const KEY_PATTERN = '^(ip|ip_prefix|asn|api_key|user|route|global|method|fingerprint|(hmac:)?(header|query|body):.+)$';
 const keyPart = z
   .string()
   .regex(new RegExp(KEY_PATTERN), {
-    error: 'expected ip, ip_prefix, asn, api_key, user, route, global, method, fingerprint, header:<name>, query:<name> or body:<field>',
+    error: 'expected ip, ip_prefix, asn, api_key, user, route, global, method, fingerprint, header:<name>, query:<name>, body:<field> or hmac:body:<field>',
   })
   .meta({
     description:
-      'One identity: `ip`, `ip_prefix`, `asn` (the client IP\'s ASN, needs `intel`), `api_key`, `user`, `route`, `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`.',
+      'One identity: `ip`, `ip_prefix`, `asn` (the client IP\'s ASN, needs `intel`), `api_key`, `user`, `route`, `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`, and `hmac:` before a header, query or body part to count by a keyed hash of the value (passwords: the value itself never reaches the store).',
   });
 
 const clientDeclaration = z.strictObject({
@@ -434,6 +434,9 @@ export const policySchema = z
         user: z
           .strictObject({ header: z.string().min(1).optional(), body: z.string().min(1).optional() })
           .default({ header: 'x-user-id' }),
+        hash_key: z.string().min(16, { error: 'hash_key must be at least 16 characters; generate one with `openssl rand -hex 32`' }).optional().meta({
+          description: 'Secret for `hmac:` key parts. Instances that share a store need the same one. Default: random per process.',
+        }),
       })
       .prefault({})
       .meta({ description: 'Where the `api_key` and `user` identities come from.' }),

@@ -7,6 +7,8 @@ import type { RampartRequest, RequestHeaders } from '../engine/request-context.t
 import { silentLogger } from '../logger.ts';
 import { parsePolicy } from '../policy/load-policy.ts';
 import { headerFingerprint } from './fingerprint/header-fingerprint.ts';
+import { createMemoryStore } from '../stores/memory/memory-store.ts';
+import type { LimitCall } from '../stores/types.ts';
 
 const CHROME_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const FIREFOX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
@@ -144,5 +146,31 @@ describe('header fingerprint', () => {
     const actions = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((ip) => (engine.evaluate({ method: 'GET', url: '/', headers: REQUESTS_AS_CHROME, ip }) as Decision).action);
     assert.deepEqual(actions, ['allow', 'allow', 'throttle']);
     assert.equal((engine.evaluate({ method: 'GET', url: '/', headers: CHROME_FETCH, ip: '198.51.100.1' }) as Decision).action, 'allow');
+  });
+});
+
+describe('hmac: key parts (password spraying)', () => {
+  const yaml = `
+identities: { hash_key: "0123456789abcdef0123456789abcdef" }
+rules:
+  - name: failures-per-password
+    match: POST /api/auth/login
+    key: hmac:body:password
+    limit: { rate: 3/10min, count: { status: [401] } }
+`;
+  it('counts failures per password across usernames and addresses, exactly, without the password in the key', () => {
+    const store = createMemoryStore({ maxKeys: 100 });
+    const keys: string[] = [];
+    const spy = { ...store, consume: (calls: readonly LimitCall[], now: number) => (calls.forEach((c) => keys.push(c.key)), store.consume(calls, now)) };
+    const engine = createEngine({ policy: parsePolicy(yaml, { env: {} }), clock: new VirtualClock(0), logger: silentLogger, store: spy });
+    const attempt = (n: number, password: string) => {
+      const d = engine.evaluate({ method: 'POST', url: '/api/auth/login', headers: {}, ip: `198.51.100.${n}`, body: { username: `user${n}`, password } }) as Decision;
+      if (d.action === 'allow') engine.observe(d, 401);
+      return d.action;
+    };
+    assert.deepEqual([1, 2, 3, 4].map((n) => attempt(n, 'Summer2026!')), ['allow', 'allow', 'allow', 'throttle']);
+    // Another password, even one differing only in case, has its own count.
+    assert.equal(attempt(5, 'summer2026!'), 'allow');
+    assert.ok(keys.every((k) => /^h:[\w-]{22}$/.test(k) && !k.includes('ummer')), keys.join(' '));
   });
 });
