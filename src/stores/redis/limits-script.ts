@@ -95,6 +95,15 @@ local function bucket(allowed, owed, need, capacity, win, limit)
 end
 
 -- Returns allowed, remaining, resetMs, retryAfterMs, a, b, c (the state after the call).
+-- Token bucket: the time of the state after catching up to now, and the ticks still owed then
+-- (tokenBucket's owedAt in src/limiters/token-bucket.ts).
+local function owed_at(a, b, limit)
+  if now <= b then return b, a end
+  local owed = a - (now - b) * limit
+  if owed < 0 then owed = 0 end
+  return now, owed
+end
+
 local function consume(alg, a, b, c, cost, limit, win, burst)
   local need = cost
   if need <= 0 then need = 1 end
@@ -154,13 +163,7 @@ local function consume(alg, a, b, c, cost, limit, win, burst)
     return allowed, remaining, reset, retry, a, b, c
   elseif alg == 3 then
     local capacity = burst * win
-    local updated = b
-    if now > b then updated = now end
-    local owed = a
-    if now > b then
-      owed = a - (now - b) * limit
-      if owed < 0 then owed = 0 end
-    end
+    local updated, owed = owed_at(a, b, limit)
     local needTicks = need * win
     local allowed = owed + needTicks <= capacity
     if allowed and cost > 0 then
@@ -199,13 +202,7 @@ local function give_back(alg, a, b, c, cost, consumedAt, limit, win)
       return false
     end
   elseif alg == 3 then
-    local updated = b
-    if now > b then updated = now end
-    local owed = a
-    if now > b then
-      owed = a - (now - b) * limit
-      if owed < 0 then owed = 0 end
-    end
+    local updated, owed = owed_at(a, b, limit)
     local since = 0
     if updated > consumedAt then since = updated - consumedAt end
     local back = cost * win - since * limit
