@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { isbot } from 'isbot';
 import { parse } from 'yaml';
 import { classifyUserAgent, classifyUserAgentUncached } from '../src/signals/user-agent/classify-user-agent.ts';
+import { claimedCrawler } from '../src/signals/verified-bots/bot-verifier.ts';
 import type { UserAgentKind } from '../src/signals/user-agent/classify-user-agent.ts';
 import { combine, machine, measure, writeSection } from './lib/harness.ts';
 import type { Result } from './lib/harness.ts';
@@ -42,6 +43,8 @@ const cases: [string, (i: number) => unknown][] = [
   ['isbot(ua)', (i) => isbot(mixed[i % n]!)],
   ['classifyUserAgentUncached(ua)', (i) => classifyUserAgentUncached(mixed[i % n]!)],
   ['classifyUserAgent(ua) (cached)', (i) => classifyUserAgent(mixed[i % n]!)],
+  // Uncached, on every request a rule tests `bot.fake` on: which verifiable crawler the UA claims.
+  ['claimedCrawler(ua)', (i) => claimedCrawler(mixed[i % n]!)],
 ];
 const rounds = new Map<string, Result[]>();
 for (let r = 0; r < 5; r++) {
@@ -77,7 +80,9 @@ ${timing.map((t) => `| \`${t.name}\` | ${(t.medianNs / 1000).toFixed(2)} µs | $
 The uncached classifier runs isbot's pattern plus its own tables (scanners, headless browsers, HTTP
 clients, bot categories), so it costs ${(timing[1]!.medianNs / timing[0]!.medianNs).toFixed(1)}× isbot alone; the engine calls the cached one
 (${n} distinct strings fit in its 4,096 entries), at most once per request and only when a rule or the
-risk score needs a \`ua.*\` or \`headers.*\` signal.`;
+risk score needs a \`ua.*\` or \`headers.*\` signal. \`claimedCrawler\` (which search crawler the
+user agent claims, for \`bot.verified\` / \`bot.fake\`) is not cached: one combined pattern answers
+"none" for most user agents in one pass.`;
 
 writeSection('user-agents', markdown);
 process.stdout.write(`${markdown}\n\nwritten to BENCHMARKS.md\n`);
