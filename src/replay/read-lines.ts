@@ -132,9 +132,9 @@ function gunzip(head: Buffer, iterator: AsyncIterator<Uint8Array | string>): Asy
 // pipeline wants a callback; the error itself surfaces through the iterated stream.
 function noop(): void {}
 
-// V8 puts a string of 128 KiB or more in large-object space, and making one costs ~25× more per byte
-// than a smaller one (measured: 87 MB decoded in 256 KiB pieces 265 ms, in 64 KiB pieces 10 ms). So a
-// read chunk is decoded in slices below that size.
+// V8 puts a string of 128 KiB or more in large-object space, where making one costs far more per byte
+// than a smaller one. So a read chunk is decoded in slices below that size (replay went from ~100k to
+// ~200k records/s with this: `npm run bench:replay`, BENCHMARKS.md).
 const DECODE_SLICE = 64 * 1024;
 
 async function* split(bytes: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
