@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyUserAgent, classifyUserAgentUncached } from './classify-user-agent.ts';
+import { cachedUserAgents, classifyUserAgent, classifyUserAgentUncached, UA_CACHE_SIZE } from './classify-user-agent.ts';
 
 const CHROME_131 = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const EDGE_131 = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86';
@@ -66,6 +66,7 @@ describe('classifyUserAgent', () => {
 
   it('answers from the cache the same as uncached, however many distinct strings pass through', () => {
     for (let i = 0; i < 10_000; i++) classifyUserAgent(`rotating-agent-${i}`);
+    assert.equal(cachedUserAgents(), UA_CACHE_SIZE);
     for (const ua of [CHROME_131, 'curl/8.10.1', 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)']) {
       assert.deepEqual(classifyUserAgent(ua), classifyUserAgentUncached(ua));
     }

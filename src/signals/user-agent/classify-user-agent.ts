@@ -147,6 +147,11 @@ export function classifyUserAgentUncached(ua: string | undefined): UserAgentClas
 export const UA_CACHE_SIZE = 4096;
 const cache = new Map<string, UserAgentClass>();
 
+/** How many UA strings the cache holds now (at most {@link UA_CACHE_SIZE}). */
+export function cachedUserAgents(): number {
+  return cache.size;
+}
+
 /**
  * Classifies a UA string, cached (bounded; the oldest entry goes first).
  *
