@@ -50,6 +50,29 @@ class Reference {
   }
 }
 
+/**
+ * {@link Reference} plus the `member` rule of {@link LimitCall}: a member counted for a key within the
+ * window takes nothing and is allowed (unless blocked); a new one takes units and, when admitted, is
+ * remembered until `now + windowMs`; a refund forgets it.
+ */
+class DistinctReference extends Reference {
+  readonly #seenUntil = new Map<string, number>();
+  consumeMember(t: LimitTable, key: string, member: string, cost: number, now: number): Verdict & { skipped: boolean } {
+    const id = `${t.id}\u0000${key}\u0000${member}`;
+    if ((this.#seenUntil.get(id) ?? 0) > now) {
+      const out = this.consume(t, key, 0, now);
+      return { ...out, allowed: true, retryAfterMs: 0, skipped: true };
+    }
+    const out = this.consume(t, key, cost, now);
+    if (out.allowed && cost > 0) this.#seenUntil.set(id, now + t.spec.windowMs);
+    return { ...out, skipped: false };
+  }
+  refundMember(t: LimitTable, key: string, member: string, cost: number, consumedAt: number, now: number): void {
+    this.refund(t, key, cost, consumedAt, now);
+    this.#seenUntil.delete(`${t.id}\u0000${key}\u0000${member}`);
+  }
+}
+
 interface Step {
   /** ms since the previous step */
   dt: number;
@@ -68,6 +91,24 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
   kind: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }),
   calls: fc.array(
     fc.record({ table: fc.integer({ min: 0, max: 1 }), key: fc.constantFrom('a', 'b', 'c'), cost: fc.integer({ min: 0, max: 3 }) }),
+    { minLength: 1, maxLength: 3 },
+  ),
+  pick: fc.nat(),
+});
+
+interface MemberStep {
+  dt: number;
+  /** 0 = consume, 1 = refund of an earlier admitted consume. */
+  kind: number;
+  calls: { key: string; member: string; cost: number }[];
+  pick: number;
+}
+
+const memberStepArb: fc.Arbitrary<MemberStep> = fc.record({
+  dt: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 300 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 5_000 }) }),
+  kind: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) }),
+  calls: fc.array(
+    fc.record({ key: fc.constantFrom('a', 'b'), member: fc.constantFrom('m1', 'm2', 'm3', 'm4', 'm5', '/api/x:1'), cost: fc.integer({ min: 0, max: 2 }) }),
     { minLength: 1, maxLength: 3 },
   ),
   pick: fc.nat(),
@@ -260,6 +301,97 @@ export function runStoreConformance(
           assert.deepEqual(fields(o), fields(new Reference(algorithm).consume(t, 'ghost', 0, T0)));
           const [after] = await store.consume([{ table: t, key: 'ghost', cost: 2 }], T0);
           assert.deepEqual([after.allowed, after.remaining], [true, 0]);
+        });
+      });
+
+      it('counts distinct members exactly as the reference over any sequence of calls and refunds', async () => {
+        await fc.assert(
+          fc.asyncProperty(specArb, fc.array(memberStepArb, { maxLength: 60 }), async (spec, steps) => {
+            const t = table('distinct', algorithm, spec);
+            const reference = new DistinctReference(algorithm);
+            const taken: { key: string; member: string; cost: number; at: number }[] = [];
+            await withStore(async (store) => {
+              let now = T0;
+              for (const step of steps) {
+                now += step.dt;
+                if (step.kind === 1 && taken.length > 0) {
+                  const [r] = taken.splice(step.pick % taken.length, 1);
+                  await store.refund([{ table: t, key: r.key, cost: r.cost, consumedAt: r.at, member: r.member }], now);
+                  reference.refundMember(t, r.key, r.member, r.cost, r.at, now);
+                  continue;
+                }
+                const outcomes = await store.consume(step.calls.map((c) => ({ table: t, key: c.key, cost: c.cost, member: c.member })), now);
+                for (let i = 0; i < step.calls.length; i++) {
+                  const c = step.calls[i];
+                  const expected = reference.consumeMember(t, c.key, c.member, c.cost, now);
+                  const got = outcomes[i];
+                  assert.deepEqual({ ...fields(got), skipped: got.skipped === true }, { ...fields(expected), skipped: expected.skipped }, `call ${i} at +${now - T0}ms`);
+                  if (expected.allowed && c.cost > 0 && !expected.skipped) taken.push({ key: c.key, member: c.member, cost: c.cost, at: now });
+                }
+              }
+            });
+          }),
+          { numRuns: 100 },
+        );
+      });
+
+      it('lets a counted member through over the quota, refuses a new one, and counts it again after the window', async () => {
+        await withStore(async (store) => {
+          const t = table('members', algorithm, spec2);
+          const call = (member: string, at: number) => store.consume([{ table: t, key: 'ip', cost: 1, member }], at);
+          const [a] = await call('1', T0);
+          const [b] = await call('2', T0);
+          const [again] = await call('1', T0 + 10);
+          const [third] = await call('3', T0 + 10);
+          assert.deepEqual([a.allowed, b.allowed, again.allowed, again.skipped, third.allowed], [true, true, true, true, false]);
+          assert.equal(again.remaining, 0);
+          // Refused, so not remembered: it is refused again, not waved through as a repeat.
+          const [thirdAgain] = await call('3', T0 + 20);
+          assert.deepEqual([thirdAgain.allowed, thirdAgain.skipped === true], [false, false]);
+          // Long after the window, every member is new again.
+          const [later] = await call('1', T0 + 10 * spec2.windowMs);
+          assert.deepEqual([later.allowed, later.skipped === true, later.remaining], [true, false, 1]);
+        });
+      });
+
+      it('refuses even a counted member while the key is in the penalty box', async () => {
+        await withStore(async (store) => {
+          const t = table('members-boxed', algorithm, spec2, 5_000);
+          const call = (member: string) => store.consume([{ table: t, key: 'ip', cost: 1, member }], T0);
+          await call('1');
+          await call('2');
+          const [refused] = await call('3');
+          assert.deepEqual([refused.allowed, refused.blocked], [false, true]);
+          const [repeat] = await call('1');
+          assert.deepEqual([repeat.allowed, repeat.blocked, repeat.retryAfterMs], [false, true, 5_000]);
+        });
+      });
+
+      it('forgets a refunded member, and keeps members of different keys and tables apart', async () => {
+        await withStore(async (store) => {
+          const t = table('members-refund', algorithm, spec2);
+          const other = table('members-other', algorithm, spec2);
+          await store.consume([{ table: t, key: 'ip', cost: 1, member: 'x' }], T0);
+          await store.refund([{ table: t, key: 'ip', cost: 1, consumedAt: T0, member: 'x' }], T0);
+          const [x] = await store.consume([{ table: t, key: 'ip', cost: 1, member: 'x' }], T0);
+          assert.equal(x.skipped === true, false, 'counted again after its refund');
+          const [otherKey, otherTable] = await store.consume(
+            [
+              { table: t, key: 'other-ip', cost: 1, member: 'x' },
+              { table: other, key: 'ip', cost: 1, member: 'x' },
+            ],
+            T0,
+          );
+          assert.deepEqual([otherKey.skipped === true, otherTable.skipped === true], [false, false]);
+        });
+      });
+
+      it('creates no state for a peek at a new member', async () => {
+        await withStore(async (store) => {
+          const t = table('members-peek', algorithm, spec2);
+          const [o] = await store.consume([{ table: t, key: 'ghost', cost: 0, member: 'm' }], T0);
+          assert.deepEqual([o.allowed, o.skipped === true], [true, false]);
+          assert.equal(await countKeys(store), 0);
         });
       });
     });

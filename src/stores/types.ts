@@ -21,12 +21,23 @@ export interface LimitTable {
   readonly monitor?: boolean;
 }
 
-/** One limit to apply to one key. */
+/**
+ * One limit to apply to one key.
+ *
+ * With a `member`, the call counts distinct members: it takes `cost` units only for a member not
+ * counted for this key within the last `table.spec.windowMs`, and then remembers it for that long.
+ * A member counted within that time takes nothing and is allowed even when the quota is used up
+ * (the outcome is `skipped`), unless the key sits in the penalty box. A refused member is not
+ * remembered. Remembered members are state like any other: bounded, evictable, shared through the
+ * store; each key holds at most as many as its limit admitted within the window.
+ */
 export interface LimitCall {
   readonly table: LimitTable;
   readonly key: string;
   /** Units to take; 0 = only report (peek). */
   readonly cost: number;
+  /** Counts distinct values of this (a resource id, a username…) per key, see above. At most 64 characters. */
+  readonly member?: string;
 }
 
 /** The store's answer for one {@link LimitCall}. */
@@ -43,8 +54,9 @@ export interface LimitOutcome {
    */
   at?: number;
   /**
-   * True when the store did not apply this call: another call of the batch was refused without a
-   * round trip (a cached penalty box). Nothing was taken, so there is nothing to refund.
+   * True when the store took nothing for this call, so there is nothing to refund: another call of
+   * the batch was refused without a round trip (a cached penalty box), or the call's `member` had
+   * already been counted within the window.
    */
   skipped?: boolean;
 }
@@ -55,6 +67,8 @@ export interface LimitRefund {
   readonly key: string;
   readonly cost: number;
   readonly consumedAt: number;
+  /** The call's member: it is forgotten too, so it counts again when next seen. */
+  readonly member?: string;
 }
 
 /** Counters a store exposes for metrics. */

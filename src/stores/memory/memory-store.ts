@@ -20,12 +20,18 @@
  *   protected keys also in `stats().protectedEvictions`, because each of those may have let an abuser
  *   start over. If that counter moves, raise `maxKeys`. (A protected key stays protected until its
  *   next admitted request or its expiry, so the count errs on the side of reporting.)
+ * - **Distinct members** (`LimitCall.member`) are remembered as keys of their own, in a companion
+ *   table per limit table (`<id>\u0000members`, key `<key>\u0000<member>`): a GCRA of one unit per
+ *   window, which refuses a second count until the window has passed since the first. They take slots
+ *   like any key and are evicted like normal ones; an evicted member only counts again (never in the
+ *   client's favour).
  * - **Policy reloads.** State is kept per (table id, key). A reload that keeps a table's id and
  *   algorithm keeps its counters even if the limit changed; one that changes the algorithm drops that
  *   table's state (the numbers would mean something else). Distinct table ids are limited to 65,535
  *   per store lifetime.
  */
 import { ErrorCode, RampartError } from '../../errors.ts';
+import { gcra } from '../../limiters/gcra.ts';
 import { newState } from '../../limiters/types.ts';
 import type { HotStore, LimitCall, LimitOutcome, LimitRefund, LimitTable, StoreStats } from '../types.ts';
 import { BLOCKED_UNTIL, FREE, NIL, NORMAL, PROTECTED, SlotSlab } from './slot-slab.ts';
@@ -213,6 +219,37 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     return slot;
   }
 
+  // The companion table that remembers each limit table's counted members (see the notes at the top).
+  const memberTables = new WeakMap<LimitTable, LimitTable>();
+  function membersOf(table: LimitTable): LimitTable {
+    let members = memberTables.get(table);
+    if (members === undefined) {
+      const windowMs = table.spec.windowMs;
+      members = { id: `${table.id}\u0000members`, algorithm: gcra, spec: { limit: 1, windowMs, burst: 1 }, penaltyMs: 0 };
+      memberTables.set(table, members);
+    }
+    return members;
+  }
+
+  /** A call with a `member`: see {@link LimitCall}. */
+  function consumeMember(call: LimitCall, member: string, now: number): LimitOutcome {
+    const members = membersOf(call.table);
+    const memberKey = `${call.key}\u0000${member}`;
+    if (!consumeOne({ table: members, key: memberKey, cost: 0 }, now).allowed) {
+      // Counted within the window: takes nothing, and goes through unless the key is boxed.
+      const out = consumeOne({ table: call.table, key: call.key, cost: 0 }, now);
+      if (!out.blocked) {
+        out.allowed = true;
+        out.retryAfterMs = 0;
+        out.skipped = true;
+      }
+      return out;
+    }
+    const out = consumeOne(call, now);
+    if (out.allowed && call.cost > 0) consumeOne({ table: members, key: memberKey, cost: 1 }, now);
+    return out;
+  }
+
   function consumeOne(call: LimitCall, now: number): LimitOutcome {
     // The outcome doubles as the algorithm's Verdict (it has every Verdict field), so nothing is copied.
     const out: LimitOutcome = { allowed: true, blocked: false, remaining: 0, resetMs: 0, retryAfterMs: 0 };
@@ -287,7 +324,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     consume(calls: readonly LimitCall[], now: number): LimitOutcome[] {
       const n = calls.length;
       const results = new Array<LimitOutcome>(n);
-      for (let i = 0; i < n; i++) results[i] = consumeOne(calls[i], now);
+      for (let i = 0; i < n; i++) {
+        const call = calls[i];
+        const member = call.member;
+        results[i] = member === undefined ? consumeOne(call, now) : consumeMember(call, member, now);
+      }
       return results;
     },
 
@@ -295,6 +336,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
       for (let i = 0; i < refunds.length; i++) {
         const r = refunds[i];
         const table = r.table;
+        if (r.member !== undefined) {
+          const members = entryFor(membersOf(table));
+          const slot = members.slots.get(`${r.key}\u0000${r.member}`);
+          if (slot !== undefined) drop(slot, members);
+        }
         const slot = entryFor(table).slots.get(r.key);
         if (slot === undefined) continue;
         load(slot);
