@@ -83,7 +83,7 @@ describe('rampart check', { timeout: 60_000 }, () => {
     assert.deepEqual(run.stderr.trimEnd().split('\n'), [
       `${bad}: mode: Invalid option: expected one of "enforce"|"monitor" (found "enforse")`,
       `${bad}: client_ip.trusted_proxie: unknown key \`trusted_proxie\`; did you mean \`trusted_proxies\`?`,
-      `${bad}: rules[0].key[1]: expected ip, ip_prefix, asn, api_key, user, route, global, method, fingerprint, header:<name>, query:<name>, body:<field> or hmac:body:<field> (found "usr")`,
+      `${bad}: rules[0].key[1]: expected ip, ip_prefix, asn, api_key, user, route, path, global, method, fingerprint, header:<name>, query:<name>, body:<field> or hmac:body:<field> (found "usr")`,
       `${bad}: rules[0].limit.rate: expected a rate like 5/min, 100/hour, 10/s or 20/10s (found "5/fortnight")`,
       `${bad}: rules[0].limit.algoritm: unknown key \`algoritm\`; did you mean \`algorithm\`?`,
       `${bad}: rules[1].name: missing: every rule needs a name`,

@@ -25,6 +25,8 @@ const SPELLINGS = ['//api//auth/login', '/api/./auth/login', '/API/auth/login', 
 /** From the policy: `login-per-user` allows 10 failed logins per username, `login-per-ip` 10 per IP; both then penalise for 15 minutes. */
 const PER_USER = 10;
 const PER_IP = 10;
+/** `login-accounts-per-ip`: failed logins on 10 different accounts per IP an hour, then an hour's penalty. */
+const ACCOUNTS_PER_IP = 10;
 const PENALTY_SECONDS = '900';
 const WRONG_PASSWORD = 'not-the-password-7f3a';
 
@@ -126,8 +128,18 @@ describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () =>
 
   it('counts failed logins from one client across every spelling and username', async () => {
     const client = '127.0.0.40';
-    for (let n = 0; n < PER_IP; n++) assert.equal((await login(client, SPELLINGS[n % SPELLINGS.length]!, `someone-${n}`)).status, 401);
-    assertThrottled(await login(client, '/api/auth/login', 'someone-else'), 'login-per-ip', `q=${PER_IP};w=60`);
+    // Three accounts only: `login-accounts-per-ip` (different accounts per address) stays out of it.
+    for (let n = 0; n < PER_IP; n++) assert.equal((await login(client, SPELLINGS[n % SPELLINGS.length]!, `someone-${n % 3}`)).status, 401);
+    assertThrottled(await login(client, '/api/auth/login', 'someone-1'), 'login-per-ip', `q=${PER_IP};w=60`);
+  });
+
+  it('locks out for an hour a client that fails on more than 10 different accounts', async () => {
+    const client = '127.0.0.41';
+    for (let n = 0; n < ACCOUNTS_PER_IP; n++) assert.equal((await login(client, '/api/auth/login', `account-${n}`)).status, 401);
+    const refused = await login(client, '/api/auth/login', 'account-new');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['retry-after'], '3600');
+    assert.match(String(refused.headers['ratelimit']), /"login-accounts-per-ip";r=0;/);
   });
 
   it('follows a script across addresses by its header fingerprint: 5 failed logins, then an hour of 429', async () => {

@@ -12,9 +12,11 @@ type PartFunction = (ctx: RequestContext, route: string) => string | undefined;
 
 /** Longer values are hashed, so a 4 KiB header cannot make a 4 KiB store key. */
 const MAX_KEY_PART = 128;
+/** The store contract's bound on a distinct member (`LimitCall.member`). */
+const MAX_MEMBER = 64;
 
-function bound(value: string): string {
-  if (value.length <= MAX_KEY_PART) return value;
+function bound(value: string, max = MAX_KEY_PART): string {
+  if (value.length <= max) return value;
   return `#${createHash('sha256').update(value).digest('base64url')}`;
 }
 
@@ -79,6 +81,8 @@ function compilePart(part: string, policy: PolicyDocument): PartFunction {
       return identityReader(policy.identities, 'user');
     case 'route':
       return (_ctx, route) => route;
+    case 'path':
+      return (ctx) => ctx.path;
     case 'global':
       return () => '*';
     case 'method':
@@ -101,6 +105,18 @@ function compilePart(part: string, policy: PolicyDocument): PartFunction {
 /** True when evaluating the key needs the parsed body. */
 export function keyNeedsBody(parts: readonly string[], policy: PolicyDocument): boolean {
   return parts.some((p) => p.startsWith('body:') || p.startsWith('hmac:body:') || (p === 'user' && policy.identities.user.body !== undefined));
+}
+
+/**
+ * Compiles a limit's `distinct` part: the member a request counts as (at most 64 characters; longer
+ * values are hashed), or null when the request lacks it.
+ */
+export function compileMember(part: string, policy: PolicyDocument): KeyFunction {
+  const fn = compilePart(part, policy);
+  return (ctx, route) => {
+    const v = fn(ctx, route);
+    return v === undefined ? null : bound(v, MAX_MEMBER);
+  };
 }
 
 /**

@@ -28,7 +28,7 @@ import type { Signal } from '../signals/types.ts';
 import type { LimitTable } from '../stores/types.ts';
 import { compileConditions, pushIssues } from './compile-conditions.ts';
 import type { Predicate } from './compile-conditions.ts';
-import { compileKey, keyNeedsBody } from './compile-keys.ts';
+import { compileKey, compileMember, keyNeedsBody } from './compile-keys.ts';
 import type { KeyFunction } from './compile-keys.ts';
 import type { Action } from './decision.ts';
 import type { RequestHeaders, SignalSet } from './request-context.ts';
@@ -43,6 +43,8 @@ export interface CompiledRule {
   readonly when: Predicate | null;
   /** Null for rules without a limit. */
   readonly key: KeyFunction | null;
+  /** For `limit.distinct`: the member each request counts as (see `LimitCall.member`); null otherwise. */
+  readonly member: KeyFunction | null;
   readonly skipIfMissing: boolean;
   readonly table: LimitTable | null;
   readonly cost: number;
@@ -179,6 +181,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     onStoreError: rule.on_store_error ?? policy.on_error,
     when,
     key: table === null ? null : compileKey(keyParts, policy),
+    member: rule.limit?.distinct === undefined ? null : compileMember(rule.limit.distinct, policy),
     skipIfMissing: rule.if_missing === 'skip',
     table,
     cost: rule.limit?.cost ?? 0,
@@ -187,7 +190,7 @@ function compileRule(rule: RuleDocument, index: number, policy: PolicyDocument, 
     sendHeaders: rule.headers && table !== null && !(policy.mode === 'monitor' || rule.monitor === true),
     policyHeader: `${sfString(rule.name)};q=${quota};w=${windowSec}`,
     quota,
-    needsBody: needsBody.value || (table !== null && keyNeedsBody(keyParts, policy)),
+    needsBody: needsBody.value || (table !== null && keyNeedsBody(rule.limit?.distinct === undefined ? keyParts : [...keyParts, rule.limit.distinct], policy)),
     reasonLimit: `limit:${rule.name}`,
     reasonPenalty: `penalty:${rule.name}`,
     reasonRule: `rule:${rule.name}`,

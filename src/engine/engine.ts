@@ -216,7 +216,9 @@ export class Engine {
           if (rule.skipIfMissing) continue;
           key = MISSING_KEY;
         }
-        (calls ??= []).push({ table: rule.table, key, cost: rule.cost, rule });
+        // A `distinct` limit counts the request's member (one missing member counts as one value).
+        const member = rule.member === null ? undefined : (rule.member(ctx, route.template) ?? MISSING_KEY);
+        (calls ??= []).push({ table: rule.table, key, cost: rule.cost, member, rule });
       }
       if (calls === null || verdicts?.action === 'deny') {
         if (verdicts?.action === 'challenge') {
@@ -291,7 +293,7 @@ export class Engine {
       const o = outcomes[i]!;
       if (!o.allowed) (verdicts ??= new Verdicts()).fire(rule, rule.action, o.blocked ? rule.reasonPenalty : rule.reasonLimit, o.retryAfterMs);
       else if (rule.counts !== null && c.cost > 0 && o.skipped !== true) {
-        (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now, counts: rule.counts });
+        (pending ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now, member: c.member, counts: rule.counts });
       }
     }
     if (verdicts !== null && verdicts.action === 'challenge') {
@@ -314,7 +316,7 @@ export class Engine {
         const c = calls[i]!;
         const o = outcomes[i]!;
         if (c.cost > 0 && o.allowed && o.skipped !== true) {
-          (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now });
+          (refunds ??= []).push({ table: c.table, key: c.key, cost: c.cost, consumedAt: o.at ?? ctx.now, member: c.member });
           // The outcome is ours (stores hand out fresh ones): make the RateLimit header show the refund.
           o.remaining = Math.min(c.rule.quota, o.remaining + c.cost);
         }
@@ -430,7 +432,8 @@ export class Engine {
         const refunds: LimitRefund[] = [];
         for (let i = 0; i < local.length; i++) {
           const c = local[i]!;
-          if (c.cost > 0 && outcomes[i]!.allowed) refunds.push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now });
+          const o = outcomes[i]!;
+          if (c.cost > 0 && o.allowed && o.skipped !== true) refunds.push({ table: c.table, key: c.key, cost: c.cost, consumedAt: ctx.now, member: c.member });
         }
         fallback.refund(refunds, ctx.now);
       }

@@ -105,15 +105,15 @@ const condition: z.ZodType<ConditionInput> = z.lazy(() =>
     .meta({ minProperties: 1, maxProperties: 1 }),
 ) as z.ZodType<ConditionInput>;
 
-const KEY_PATTERN = '^(ip|ip_prefix|asn|api_key|user|route|global|method|fingerprint|(hmac:)?(header|query|body):.+)$';
+const KEY_PATTERN = '^(ip|ip_prefix|asn|api_key|user|route|path|global|method|fingerprint|(hmac:)?(header|query|body):.+)$';
 const keyPart = z
   .string()
   .regex(new RegExp(KEY_PATTERN), {
-    error: 'expected ip, ip_prefix, asn, api_key, user, route, global, method, fingerprint, header:<name>, query:<name>, body:<field> or hmac:body:<field>',
+    error: 'expected ip, ip_prefix, asn, api_key, user, route, path, global, method, fingerprint, header:<name>, query:<name>, body:<field> or hmac:body:<field>',
   })
   .meta({
     description:
-      'One identity: `ip`, `ip_prefix`, `asn` (the client IP\'s ASN, needs `intel`), `api_key`, `user`, `route`, `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`, and `hmac:` before a header, query or body part to count by a keyed hash of the value (passwords: the value itself never reaches the store).',
+      'One identity: `ip`, `ip_prefix`, `asn` (the client IP\'s ASN, needs `intel`), `api_key`, `user`, `route` (the matched template), `path` (the canonical path), `global`, `method`, `fingerprint` (the header fingerprint, see docs/detection.md), `header:<name>`, `query:<name>`, `body:<field>`, and `hmac:` before a header, query or body part to count by a keyed hash of the value (passwords: the value itself never reaches the store).',
   });
 
 const clientDeclaration = z.strictObject({
@@ -144,6 +144,10 @@ const limit = z.strictObject({
     .optional()
     .meta({ description: 'Count only requests whose response status is listed (e.g. failed logins: `[401, 403]`).' }),
   penalty: duration.optional().meta({ description: 'Once the limit is exceeded, refuse the key for this long.' }),
+  distinct: keyPart.optional().meta({
+    description:
+      'Count distinct values of this identity per key instead of requests: e.g. `path` (resource ids), `body:username` (accounts tried), `ip` (addresses per account). A value counted within the window is free and allowed again; a new one past the limit is refused.',
+  }),
 });
 
 const ACTIONS = ['allow', 'deny', 'throttle', 'challenge', 'tarpit'] as const;

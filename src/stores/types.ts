@@ -37,7 +37,7 @@ export interface LimitCall {
   /** Units to take; 0 = only report (peek). */
   readonly cost: number;
   /** Counts distinct values of this (a resource id, a username…) per key, see above. At most 64 characters. */
-  readonly member?: string;
+  readonly member?: string | undefined;
 }
 
 /** The store's answer for one {@link LimitCall}. */
@@ -68,7 +68,7 @@ export interface LimitRefund {
   readonly cost: number;
   readonly consumedAt: number;
   /** The call's member: it is forgotten too, so it counts again when next seen. */
-  readonly member?: string;
+  readonly member?: string | undefined;
 }
 
 /** Counters a store exposes for metrics. */

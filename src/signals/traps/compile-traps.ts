@@ -44,6 +44,7 @@ function pseudoRule(name: string, reason: string, monitor: boolean, table: Limit
     onStoreError: 'local',
     when: null,
     key: null,
+    member: null,
     skipIfMissing: false,
     table,
     cost: 0,

@@ -21,7 +21,7 @@
  *   start over. If that counter moves, raise `maxKeys`. (A protected key stays protected until its
  *   next admitted request or its expiry, so the count errs on the side of reporting.)
  * - **Distinct members** (`LimitCall.member`) are remembered as keys of their own, in a companion
- *   table per limit table (`<id>\u0000members`, key `<key>\u0000<member>`): a GCRA of one unit per
+ *   table per limit table (`<id>\u0000members`, key `<key>\u0000<member>\u0000<member length>`): a GCRA of one unit per
  *   window, which refuses a second count until the window has passed since the first. They take slots
  *   like any key and are evicted like normal ones; an evicted member only counts again (never in the
  *   client's favour).
@@ -219,6 +219,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     return slot;
   }
 
+  /** Ends with the member's length, so no two (key, member) pairs share a string, whatever they hold. */
+  const memberKeyOf = (key: string, member: string): string => `${key}\u0000${member}\u0000${member.length}`;
   // The companion table that remembers each limit table's counted members (see the notes at the top).
   const memberTables = new WeakMap<LimitTable, LimitTable>();
   function membersOf(table: LimitTable): LimitTable {
@@ -234,7 +236,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
   /** A call with a `member`: see {@link LimitCall}. */
   function consumeMember(call: LimitCall, member: string, now: number): LimitOutcome {
     const members = membersOf(call.table);
-    const memberKey = `${call.key}\u0000${member}`;
+    const memberKey = memberKeyOf(call.key, member);
     if (!consumeOne({ table: members, key: memberKey, cost: 0 }, now).allowed) {
       // Counted within the window: takes nothing, and goes through unless the key is boxed.
       const out = consumeOne({ table: call.table, key: call.key, cost: 0 }, now);
@@ -338,7 +340,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
         const table = r.table;
         if (r.member !== undefined) {
           const members = entryFor(membersOf(table));
-          const slot = members.slots.get(`${r.key}\u0000${r.member}`);
+          const slot = members.slots.get(memberKeyOf(r.key, r.member));
           if (slot !== undefined) drop(slot, members);
         }
         const slot = entryFor(table).slots.get(r.key);
