@@ -81,14 +81,19 @@ export async function deleteKeys(client: Redis, pattern: string): Promise<void> 
   } while (cursor !== '0');
 }
 
-/** Counts keys matching `pattern`. */
-export async function countKeys(client: Redis, pattern: string): Promise<number> {
+/** The keys matching `pattern`. */
+export async function listKeys(client: Redis, pattern: string): Promise<string[]> {
   let cursor = '0';
-  let n = 0;
+  const found: string[] = [];
   do {
     const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
-    n += keys.length;
+    found.push(...keys);
   } while (cursor !== '0');
-  return n;
+  return found;
+}
+
+/** Counts keys matching `pattern`. */
+export async function countKeys(client: Redis, pattern: string): Promise<number> {
+  return (await listKeys(client, pattern)).length;
 }

@@ -10,14 +10,21 @@
  * - sliding window: a = current window start, b = current count, c = previous count
  * - token bucket:   a = ticks owed (the TS state keeps owed / windowMs), b = last update
  * - GCRA:           a = TAT whole ms, b = TAT fraction in ticks (the TS state keeps ticks / limit)
- * Each key holds (a, b, c, blockedUntil) as a MessagePack sequence (integers, exact to 2^63), with a
- * TTL of what is left of its state or penalty box.
+ * Each counter key holds (a, b, c, blockedUntil) as a MessagePack sequence (integers, exact to 2^63),
+ * with a TTL of what is left of its state or penalty box. A member key (a member of a call that
+ * counts distinct members, see LimitCall.member) holds one integer: the time until which the member
+ * counts as seen; its TTL is its window. Expiry is decided from the stored times and `now`, never
+ * from the TTL: the TTL (plus the slack) only removes dead keys.
  *
+ * KEYS: one counter key per call, in call order, then the member keys of the calls that have one.
  * ARGV: [1] now in ms, or "" for the server's TIME; [2] "c" consume / "r" refund; [3] TTL slack ms;
- * then 6 numbers per key: algorithm (1 fixed, 2 sliding, 3 token bucket, 4 GCRA), limit, windowMs,
- * burst, penaltyMs (consume) or consumedAt (refund), cost.
+ * then 7 numbers per call: algorithm (1 fixed, 2 sliding, 3 token bucket, 4 GCRA), limit, windowMs,
+ * burst, penaltyMs (consume) or consumedAt (refund), cost, and the KEYS index (from 1) of the call's
+ * member key (0 = no member).
  * Reply (consume): 5 integers per call (allowed, blocked, remaining, resetMs, retryAfterMs), then now.
- * Reply (refund): now.
+ * `blocked` is 1 for a penalty box and 2 when the call took nothing because its member was seen
+ * within the window (the outcome's `skipped`).
+ * Reply (refund): now. A refund with a member key also deletes that key.
  */
 export const LIMITS_SCRIPT = `
 local now
@@ -30,8 +37,11 @@ end
 local refund = ARGV[2] == 'r'
 local slack = tonumber(ARGV[3])
 
+local calls = (#ARGV - 3) / 7
+
 -- Every key is read once (one MGET) and written once at the end (one SET or DEL per key changed),
 -- however often it appears: requests coalesced into one script often share a key (a global limit).
+-- Member keys are read with the counters: a member state is a table of one value (seen until).
 local state = {}
 local values = redis.call('MGET', unpack(KEYS))
 for i = 1, #KEYS do
@@ -225,22 +235,36 @@ local function give_back(alg, a, b, c, cost, consumedAt, limit, win)
 end
 
 local out = {}
-for i = 1, #KEYS do
+for i = 1, calls do
   local key = KEYS[i]
-  local j = 3 + (i - 1) * 6
+  local j = 3 + (i - 1) * 7
   local alg = tonumber(ARGV[j + 1])
   local limit = tonumber(ARGV[j + 2])
   local win = tonumber(ARGV[j + 3])
   local burst = tonumber(ARGV[j + 4])
   local extra = tonumber(ARGV[j + 5])
   local cost = tonumber(ARGV[j + 6])
+  local mi = tonumber(ARGV[j + 7])
+  local mkey = false
+  if mi > 0 then mkey = KEYS[mi] end
   local found, a, b, c, bu = load(key)
+  -- A member seen within its window takes nothing: the call becomes a peek, allowed unless boxed.
+  local seen = false
+  if mkey and not refund then
+    local m = state[mkey]
+    if m and m[1] > now then
+      seen = true
+      cost = 0
+    end
+  end
   if refund then
     -- Expired state is a fresh key: there is nothing left to give back.
     if found and expires_at(alg, a, b, c, limit, win) > now then
       local changed, na, nb, nc = give_back(alg, a, b, c, cost, extra, limit, win)
       if changed then save(key, alg, na, nb, nc, bu, limit, win) end
     end
+    -- The refunded member is forgotten, so it counts again when next seen.
+    if mkey and state[mkey] then mark(mkey, false, 0) end
   elseif found and bu > now then
     -- In the penalty box: a peek reports the algorithm's reset time, the state stays untouched.
     local _, _, reset = consume(alg, a, b, c, 0, limit, win, burst)
@@ -267,6 +291,13 @@ for i = 1, #KEYS do
         save(key, alg, na, nb, nc, bu, limit, win)
       end
     end
+    if seen then
+      allowed = true
+      blocked = 2
+      retry = 0
+    elseif mkey and allowed and cost > 0 then
+      mark(mkey, { now + win }, win)
+    end
     local k = #out
     if allowed then out[k + 1] = 1 else out[k + 1] = 0 end
     out[k + 2] = blocked; out[k + 3] = remaining; out[k + 4] = reset; out[k + 5] = retry
@@ -277,7 +308,7 @@ for i = 1, dirtyN do
   local v = state[key]
   if v then
     -- TTLs are far below 10^14 ms, so Lua's %.14g rendering of the number is exact.
-    redis.call('SET', key, cmsgpack.pack(v[1], v[2], v[3], v[4]), 'PX', ttlOf[key] + slack)
+    redis.call('SET', key, cmsgpack.pack(unpack(v)), 'PX', ttlOf[key] + slack)
   else
     redis.call('DEL', key)
   end

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { fixedWindow } from '../../limiters/fixed-window.ts';
 import { algorithms } from '../../limiters/registry.ts';
-import { countKeys, deleteKeys } from '../../../test/support/redis-server.ts';
+import { countKeys, deleteKeys, listKeys } from '../../../test/support/redis-server.ts';
 import { runStoreConformance } from '../conformance.ts';
 import type { HotStore, LimitTable } from '../types.ts';
+import { keySlot } from './key-slot.ts';
 import { createRedisStore } from './redis-store.ts';
 import type { RedisScriptClient, RedisStore } from './redis-store.ts';
 
@@ -164,18 +165,64 @@ describe('redis store', () => {
     const prefix = `${ROOT}ttl:`;
     const store = createRedisStore({ client, prefix });
     await store.consume([{ table: boxed, key: 't', cost: 1 }, { table: global, key: 't', cost: 1 }], 0);
-    let cursor = '0';
-    const keys: string[] = [];
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
+    const keys = await listKeys(client, `${prefix}*`);
     assert.equal(keys.length, 2);
     for (const key of keys) {
       const ttl = await client.pttl(key);
       assert.ok(ttl > 0 && ttl <= 61_000, `${key} ttl ${ttl}`);
     }
+  });
+
+  it('keeps a counted member in a key of its own on its counter\'s slot, for its window, sent in the request\'s one script; a refund deletes it', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    const prefix = prefixes.get(store)!;
+    const ids: LimitTable = { id: 'ids', algorithm: fixedWindow, spec: { limit: 5, windowMs: 60_000, burst: 5 }, penaltyMs: 0 };
+    const counted = { table: ids, key: '198.51.100.9', cost: 1, member: 'alice' };
+    const [o, other] = await store.consume([counted, { table: global, key: 'all', cost: 1 }], T0);
+    assert.deepEqual([o.allowed, other.allowed], [true, true]);
+    assert.equal(w.scripts(), 1);
+    const counter = `${prefix}ids:1:{198.51.100.9}`;
+    const keys = await listKeys(client, `${prefix}ids:*`);
+    assert.equal(keys.length, 2);
+    const member = keys.find((k) => k !== counter)!;
+    assert.equal(keySlot(member), keySlot(counter));
+    // storeWith's slack is 600 s: the member is kept for its 60 s window plus that.
+    const ttl = await client.pttl(member);
+    assert.ok(ttl > 600_000 && ttl <= 660_000, `ttl ${ttl}`);
+    await store.refund([{ table: ids, key: counted.key, cost: 1, consumedAt: T0, member: 'alice' }], T0);
+    assert.equal(await client.exists(member), 0);
+  });
+
+  it('refuses a counted member from the block cache while its counter is in the penalty box', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    const call = (member: string, at: number) => store.consume([{ table: boxed, key: 'members', cost: 1, member }], at);
+    await call('a', T0);
+    const [refused] = await call('b', T0 + 1);
+    assert.equal(refused.blocked, true);
+    const before = w.scripts();
+    const [repeat] = await call('a', T0 + 2);
+    assert.deepEqual([repeat.allowed, repeat.blocked, repeat.skipped], [false, true, undefined]);
+    assert.equal(w.scripts(), before);
+  });
+
+  it('counts a member once across requests that share one script', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client, time: 'server' });
+    const ids: LimitTable = { id: 'shared-ids', algorithm: fixedWindow, spec: { limit: 5, windowMs: 3_600_000, burst: 5 }, penaltyMs: 0 };
+    const results = await Promise.all(['x', 'x', 'y', 'x'].map((member) => store.consume([{ table: ids, key: 'ip', cost: 1, member }], 0)));
+    assert.deepEqual(results.map(([o]) => [o.allowed, o.skipped === true, o.remaining]), [[true, false, 4], [true, true, 4], [true, false, 3], [true, true, 3]]);
+    assert.equal(w.scripts(), 1);
+  });
+
+  it('counts member keys toward the most keys one script may carry', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client, time: 'server' });
+    // 200 requests of one call and one member key each: 400 keys, more than one script's 256.
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.consume([{ table: global, key: `many-${i}`, cost: 1, member: 'm' }], 0)));
+    assert.ok(results.every(([o]) => o.allowed && o.remaining === 999));
+    assert.equal(w.scripts(), 2);
   });
 
   it('fails the request, never hangs it, when the client throws instead of rejecting', async () => {

@@ -12,6 +12,11 @@
  * - **Keys** are `<prefix><rule>:<algorithm>:{<key>}`: the hash tag puts every limit of one client
  *   key on one slot. Each carries a TTL of what is left of its state (plus `ttlSlackMs`), so dead
  *   keys leave by themselves. A changed algorithm is a new key, as in the memory store.
+ * - **Distinct members** (`LimitCall.member`) are keys of their own: the counter key, then
+ *   `m:<member>:<length of member>` (`rampart:ids:1:{203.0.113.7}m:alice:5`). They share the
+ *   counter's hash tag, so they go in the counter's script; the length at the end keeps every
+ *   (key, member) pair on its own Redis key whatever characters either holds. Each is kept for its
+ *   window (plus `ttlSlackMs`); a refund deletes it; `reset` leaves it, as in the memory store.
  * - **Block cache.** A key in a penalty box is answered locally until its box ends (block-cache.ts):
  *   the whole request is then refused without a Redis call, and its other calls come back `skipped`
  *   (nothing taken, so the engine refunds nothing).
@@ -95,7 +100,7 @@ export interface RedisStore extends HotStore {
 
 const ALGORITHM_CODE: Readonly<Record<AlgorithmName, number>> = { 'fixed-window': 1, 'sliding-window': 2, 'token-bucket': 3, gcra: 4 };
 const SHA = createHash('sha1').update(LIMITS_SCRIPT).digest('hex');
-/** Keys in one script call when requests are coalesced (a bigger batch is split between requests). */
+/** Keys (counter and member keys) in one script call when requests are coalesced (a bigger batch is split between requests). */
 const MAX_KEYS_PER_SCRIPT = 256;
 
 /**
@@ -168,6 +173,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     timeArg: time === 'server' ? () => '' : (now) => now,
     slack: String(ttlSlackMs),
     redisKey: (item) => `${argsOf(item.table).keyHead}${item.key}}`,
+    // Members are at most 64 characters (LimitCall.member), so member keys stay short.
+    memberKey: (counterKey, member) => `${counterKey}m:${member}:${member.length}`,
     encode(item, refund, args, j) {
       const m = argsOf(item.table);
       args[j] = m.code;
@@ -242,7 +249,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
             left: 0,
             failed: false,
             onItem(i, r, j) {
+              // The script's `blocked` slot: 1 = penalty box, 2 = a member seen within its window (nothing taken).
               const o: LimitOutcome = { allowed: r[j] === 1, blocked: r[j + 1] === 1, remaining: r[j + 2]!, resetMs: r[j + 3]!, retryAfterMs: r[j + 4]!, at: r[r.length - 1]! };
+              if (r[j + 1] === 2) o.skipped = true;
               outcomes[i] = o;
               if (o.blocked && blockCacheMaxKeys > 0) cache.add(`${calls[i]!.table.id}\u0000${calls[i]!.key}`, now + o.retryAfterMs);
             },

@@ -5,6 +5,10 @@
  * Each request still waits for exactly one round trip, and each request's calls stay together and
  * in order inside one atomic script; Redis runs one script, one `TIME` and one reply instead of one
  * per request, which is where a Redis-bound deployment spends its time.
+ *
+ * A call with a `member` brings a second key (its member key, on the same slot as its counter key):
+ * each script's KEYS are the counter keys of its calls, then the member keys, and each call's last
+ * number points at its member key (see limits-script.ts).
  */
 import type { LimitCall, LimitRefund } from '../types.ts';
 import { keySlot } from './key-slot.ts';
@@ -25,13 +29,15 @@ export interface BatchRequest {
 export interface BatcherOptions {
   /** True: one script per hash slot. */
   cluster: boolean;
-  /** Most keys in one script; a bigger batch is split between requests. */
+  /** Most keys (counter and member keys) in one script; a bigger batch is split between requests. */
   maxKeys: number;
   /** `''` for the server's time, or the caller's `now` (test mode: requests are then never merged). */
   timeArg: (now: number) => string | number;
   slack: string;
   redisKey(item: LimitCall | LimitRefund): string;
-  /** Writes the 6 numbers of `item` at `args[j … j + 5]`. */
+  /** The key that remembers `member` for the counter at `counterKey`; it must hash to the same slot. */
+  memberKey(counterKey: string, member: string): string;
+  /** Writes the first 6 numbers of `item` at `args[j … j + 5]` (the batcher writes the 7th). */
   encode(item: LimitCall | LimitRefund, refund: boolean, args: (string | number)[], j: number): void;
   /** Sends one script; resolves with its reply. */
   run(args: (string | number)[], numKeys: number): Promise<number[]>;
@@ -43,7 +49,14 @@ export interface BatcherOptions {
 }
 
 const HEAD = 3;
-const PER_KEY = 6;
+const PER_CALL = 7;
+
+/** How many of `items` have a member, i.e. bring a member key. */
+function countMembers(items: readonly (LimitCall | LimitRefund)[]): number {
+  let members = 0;
+  for (let i = 0; i < items.length; i++) if (items[i]!.member !== undefined) members++;
+  return members;
+}
 
 export interface ScriptBatcher {
   submit(request: BatchRequest, refund: boolean): void;
@@ -73,38 +86,66 @@ export function createScriptBatcher(o: BatcherOptions): ScriptBatcher {
     }
     // Chunks of whole requests, each within maxKeys (a request bigger than that goes alone).
     let start = 0;
-    let keys = 0;
+    let calls = 0;
+    let members = 0;
     for (let i = 0; i < batch.length; i++) {
-      const n = batch[i]!.items.length;
-      if (keys > 0 && keys + n > o.maxKeys) {
-        sendChunk(batch, start, i, keys, refund);
+      const items = batch[i]!.items;
+      const m = countMembers(items);
+      if (calls > 0 && calls + members + items.length + m > o.maxKeys) {
+        sendChunk(batch, start, i, calls, members, refund);
         start = i;
-        keys = 0;
+        calls = 0;
+        members = 0;
       }
-      keys += n;
+      calls += items.length;
+      members += m;
     }
-    sendChunk(batch, start, batch.length, keys, refund);
+    sendChunk(batch, start, batch.length, calls, members, refund);
   }
 
-  function sendChunk(batch: BatchRequest[], from: number, to: number, n: number, refund: boolean): void {
-    const args = new Array<string | number>(n + HEAD + PER_KEY * n);
+  /** A script's arguments with its head filled in: `calls` counter keys and `members` member keys come first. */
+  function newArgs(calls: number, members: number, refund: boolean, now: number): (string | number)[] {
+    const keys = calls + members;
+    const args = new Array<string | number>(keys + HEAD + PER_CALL * calls);
+    args[keys] = o.timeArg(now);
+    args[keys + 1] = refund ? 'r' : 'c';
+    args[keys + 2] = o.slack;
+    return args;
+  }
+
+  /**
+   * Writes call number `k` of a script whose KEYS hold `keys` keys: its counter key at `k`, its
+   * numbers, and its member key (if any) at `m`, the next free place after the counter keys.
+   * Returns the next free place for a member key.
+   */
+  function putCall(args: (string | number)[], keys: number, k: number, m: number, item: LimitCall | LimitRefund, refund: boolean): number {
+    const key = o.redisKey(item);
+    const j = keys + HEAD + PER_CALL * k;
+    args[k] = key;
+    o.encode(item, refund, args, j);
+    const member = item.member;
+    if (member === undefined) {
+      args[j + 6] = 0;
+      return m;
+    }
+    args[m] = o.memberKey(key, member);
+    // Lua's KEYS are numbered from 1.
+    args[j + 6] = m + 1;
+    return m + 1;
+  }
+
+  function sendChunk(batch: BatchRequest[], from: number, to: number, calls: number, members: number, refund: boolean): void {
+    const keys = calls + members;
+    const args = newArgs(calls, members, refund, batch[from]!.now);
     let k = 0;
-    let j = n + HEAD;
+    let m = calls;
     for (let i = from; i < to; i++) {
       const req = batch[i]!;
       req.left = 1;
       const items = req.items;
-      for (let p = 0; p < items.length; p++) {
-        const item = items[p]!;
-        args[k++] = o.redisKey(item);
-        o.encode(item, refund, args, j);
-        j += PER_KEY;
-      }
+      for (let p = 0; p < items.length; p++) m = putCall(args, keys, k++, m, items[p]!, refund);
     }
-    args[n] = o.timeArg(batch[from]!.now);
-    args[n + 1] = refund ? 'r' : 'c';
-    args[n + 2] = o.slack;
-    o.run(args, n).then(
+    o.run(args, keys).then(
       (reply) => {
         o.onScriptOk();
         let offset = 0;
@@ -123,7 +164,8 @@ export function createScriptBatcher(o: BatcherOptions): ScriptBatcher {
   }
 
   function sendBySlot(batch: BatchRequest[], refund: boolean): void {
-    const bySlot = new Map<number, { req: BatchRequest; index: number }[]>();
+    // A call's member key shares its counter key's hash tag, so the counter key alone picks the slot.
+    const bySlot = new Map<number, { calls: { req: BatchRequest; index: number }[]; members: number }>();
     for (const req of batch) {
       req.left = 0;
       const slots = new Set<number>();
@@ -131,23 +173,21 @@ export function createScriptBatcher(o: BatcherOptions): ScriptBatcher {
         const slot = keySlot(o.redisKey(item));
         slots.add(slot);
         let group = bySlot.get(slot);
-        if (group === undefined) bySlot.set(slot, (group = []));
-        group.push({ req, index });
+        if (group === undefined) bySlot.set(slot, (group = { calls: [], members: 0 }));
+        group.calls.push({ req, index });
+        if (item.member !== undefined) group.members++;
       });
       req.left = slots.size;
     }
-    for (const group of bySlot.values()) {
+    for (const { calls: group, members } of bySlot.values()) {
       const n = group.length;
-      const args = new Array<string | number>(n + HEAD + PER_KEY * n);
+      const keys = n + members;
+      const args = newArgs(n, members, refund, group[0]!.req.now);
+      let m = n;
       group.forEach(({ req, index }, k) => {
-        const item = req.items[index]!;
-        args[k] = o.redisKey(item);
-        o.encode(item, refund, args, n + HEAD + PER_KEY * k);
+        m = putCall(args, keys, k, m, req.items[index]!, refund);
       });
-      args[n] = o.timeArg(group[0]!.req.now);
-      args[n + 1] = refund ? 'r' : 'c';
-      args[n + 2] = o.slack;
-      o.run(args, n).then(
+      o.run(args, keys).then(
         (reply) => {
           o.onScriptOk();
           group.forEach(({ req, index }, k) => {
@@ -175,7 +215,7 @@ export function createScriptBatcher(o: BatcherOptions): ScriptBatcher {
       if (o.timeArg(0) !== '') {
         o.onRoundTrip();
         if (o.cluster) sendBySlot([request], refund);
-        else sendChunk([request], 0, 1, request.items.length, refund);
+        else sendChunk([request], 0, 1, request.items.length, countMembers(request.items), refund);
         return;
       }
       (refund ? refunds : consumes).push(request);
