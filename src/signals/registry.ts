@@ -1,6 +1,7 @@
 /**
  * Signals found by name. The engine is given a list; built-ins are registered by default.
  */
+import { createBehaviourSignals } from './behaviour/client-behaviour.ts';
 import { browserMismatch, headerOrder } from './headers/browser-consistency.ts';
 import { noAccept, noUserAgent } from './headers/missing-headers.ts';
 import { createLoginAttackSignal } from './logins/login-attack.ts';
@@ -42,8 +43,9 @@ export function builtinSignalsWith(options: BuiltinSignalOptions = {}): readonly
     browserMismatch,
     headerOrder,
     ...createVerifiedBotSignals(options.botVerifier ?? lazyDefaultVerifier),
-    // Stateful: a fresh tracker for every list, so every engine learns its own baseline.
+    // Stateful: fresh trackers for every list, so every engine learns its own baseline and clients.
     createLoginAttackSignal(),
+    ...createBehaviourSignals(),
   ];
 }
 
