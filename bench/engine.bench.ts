@@ -9,6 +9,8 @@
 // - rampart evaluate(): the same decision without the promise (what replay uses)
 // - rate-limiter-flexible: two RateLimiterMemory.consume() per request, awaited
 // - express-rate-limit: two middleware instances (default MemoryStore) called with a minimal req/res
+// - rampart's own variants: decide() then observe() (what a front door does once the upstream answered:
+//   the behaviour tracker learns), and the per-minute rule counting distinct paths (`distinct: path`)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { rateLimit } from 'express-rate-limit';
@@ -27,27 +29,39 @@ const BATCH = 1000;
 const ips: string[] = new Array(DISTINCT);
 for (let i = 0; i < DISTINCT; i++) ips[i] = `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
 
-const POLICY = parsePolicy(`
-state: { memory: { max_keys: ${DISTINCT * 2 + 1000} } }
+// Room for every counter and, with `distinct`, every remembered path: nothing is evicted.
+const policyText = (distinct: string) => `
+state: { memory: { max_keys: ${DISTINCT * 4 + 1000} } }
 rules:
-  - { name: per-minute, match: GET /api/products/:id, limit: { rate: 1000000000/min } }
+  - { name: per-minute, match: GET /api/products/:id, limit: { rate: 1000000000/min${distinct} } }
   - { name: per-hour, match: /api/**, limit: { rate: 1000000000/hour } }
-`);
+`;
+const POLICY = parsePolicy(policyText(''));
+const POLICY_DISTINCT = parsePolicy(policyText(', distinct: path'));
 
 interface Case {
   name: string;
   make(): Op;
 }
 
-function rampartCase(sync: boolean, key: (i: number) => string, url: (i: number) => string = () => '/api/products/42'): Case {
+type Variant = 'decide' | 'evaluate' | 'observe' | 'distinct';
+
+const VARIANT_NAMES: Readonly<Record<Variant, string>> = {
+  decide: 'rampart decide()',
+  evaluate: 'rampart evaluate() (sync)',
+  observe: 'rampart decide() + observe(200)',
+  distinct: 'rampart decide(), per-minute counting distinct paths',
+};
+
+function rampartCase(variant: Variant, key: (i: number) => string, url: (i: number) => string = () => '/api/products/42'): Case {
   return {
-    name: sync ? 'rampart evaluate() (sync)' : 'rampart decide()',
+    name: VARIANT_NAMES[variant],
     make() {
-      const engine = createEngine({ policy: POLICY, logger: silentLogger });
+      const engine = createEngine({ policy: variant === 'distinct' ? POLICY_DISTINCT : POLICY, logger: silentLogger });
       const headers = { 'user-agent': 'bench', accept: '*/*' };
-      return sync
-        ? (i) => engine.evaluate({ method: 'GET', url: url(i), headers, ip: key(i) })
-        : (i) => engine.decide({ method: 'GET', url: url(i), headers, ip: key(i) });
+      if (variant === 'evaluate') return (i) => engine.evaluate({ method: 'GET', url: url(i), headers, ip: key(i) });
+      if (variant === 'observe') return async (i) => engine.observe(await engine.decide({ method: 'GET', url: url(i), headers, ip: key(i) }), 200);
+      return (i) => engine.decide({ method: 'GET', url: url(i), headers, ip: key(i) });
     },
   };
 }
@@ -92,7 +106,7 @@ type ScenarioName = 'hot' | 'distinct' | 'uncached';
 function scenarioCases(name: ScenarioName): Case[] {
   const key = name === 'hot' ? () => '203.0.113.7' : (i: number) => ips[i % DISTINCT]!;
   const url = name === 'uncached' ? (i: number) => `/api/products/${i}` : undefined;
-  return [rampartCase(false, key, url), rampartCase(true, key, url), rlfCase(key), erlCase(key)];
+  return [rampartCase('decide', key, url), rampartCase('evaluate', key, url), rlfCase(key), erlCase(key), rampartCase('observe', key, url), rampartCase('distinct', key, url)];
 }
 
 /** Child mode: measure one case of one scenario in this fresh process and print the result as JSON. */
@@ -157,7 +171,10 @@ alive differently; one case's heap must not slow another's GC), ${ROUNDS} interl
 batches of ${BATCH} sequential decisions after a warm-up (for distinct keys, one full pass over the keys);
 median over batches of the mean per decision; throughput over all batches.
 The request matches two limit rules (per minute and per hour), limits high enough that every request is allowed.
-Peers do the equivalent work: two limiters consumed per request.
+Peers do the equivalent work: two limiters consumed per request. The last two rows are Rampart alone:
+\`observe()\` is what a front door calls once the upstream has answered (refunds for conditional counts,
+and the per-client behaviour tracker learns the request); \`distinct: path\` makes the per-minute rule
+count distinct paths, which costs a second store entry per (key, path).
 
 ### 1 hot key
 

@@ -13,8 +13,8 @@
  * The tracker learns from answered requests (`observe`), so a refused request teaches it nothing, and
  * answers for the request in hand only from what came before it.
  *
- * State is per engine (per instance) and bounded: at most {@link MAX_CLIENTS} clients, the least
- * recently seen dropped first, each a few dozen numbers. Under a load balancer each instance sees its
+ * State is per engine (per instance) and bounded: at most {@link MAX_CLIENTS} clients, those not seen
+ * for longest dropped first, each a few dozen numbers. Under a load balancer each instance sees its
  * share of a client's requests: rhythm and id walks survive sticky or round-robin balancing but blur
  * under random balancing. Limits with `distinct` keep counts in the shared store instead.
  */
@@ -32,8 +32,8 @@ const PATH_GROUPS = 4;
 const ANSWERS = 32;
 const MIN_MISS_ANSWERS = 16;
 
-/** The last path segment when it is a decimal id (up to 15 digits, so it is an exact number). */
-const TRAILING_ID = /^(.*\/)(\d{1,15})\/?$/;
+/** Longest id followed: 15 digits is still an exact number. */
+const MAX_ID_DIGITS = 15;
 
 interface IdWalk {
   group: string;
@@ -43,13 +43,15 @@ interface IdWalk {
 
 class ClientState {
   last = -1;
-  readonly intervals = new Float64Array(INTERVALS);
+  // A plain array: allocating a typed array (and its backing store) per new client costs more than it saves.
+  readonly intervals: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
   filled = 0;
   next = 0;
   /** One bit per recent answer, newest lowest: 1 = 403 or 404. */
   misses = 0;
   answers = 0;
-  readonly walks: IdWalk[] = [];
+  /** Made on the first id seen: most clients of most APIs never walk one. */
+  walks: IdWalk[] | null = null;
 
   record(now: number, path: string, status: number): void {
     if (this.last >= 0) {
@@ -60,23 +62,34 @@ class ClientState {
     this.last = now;
     this.misses = ((this.misses << 1) | (status === 403 || status === 404 ? 1 : 0)) >>> 0;
     if (this.answers < ANSWERS) this.answers++;
-    // Most paths do not end in digits: skip the regular expression for them.
-    const end = path.charCodeAt(path.length - 1);
-    if ((end >= 48 && end <= 57) || end === 47) {
-      const m = TRAILING_ID.exec(path);
-      if (m !== null) this.walk(m[1]!, Number(m[2]));
-    }
+    this.walk(path);
   }
 
-  walk(group: string, id: number): void {
-    let w = this.walks.find((x) => x.group === group);
-    if (w === undefined) {
-      if (this.walks.length === PATH_GROUPS) this.walks.shift();
-      this.walks.push({ group, last: id, run: 1 });
-      return;
+  /**
+   * Follows the path's last segment when it is a decimal id (`/api/users/42`, `/api/users/42/`): its
+   * group is the path up to that segment. Compares in place: a new string only for a new group.
+   */
+  walk(path: string): void {
+    let end = path.length;
+    if (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+    let start = end;
+    while (start > 0) {
+      const c = path.charCodeAt(start - 1);
+      if (c < 48 || c > 57) break;
+      start--;
     }
-    w.run = Math.abs(id - w.last) === 1 ? w.run + 1 : 1;
-    w.last = id;
+    if (start === end || end - start > MAX_ID_DIGITS || start === 0 || path.charCodeAt(start - 1) !== 47) return;
+    const id = Number(path.slice(start, end));
+    const walks = (this.walks ??= []);
+    for (const w of walks) {
+      if (w.group.length === start && path.startsWith(w.group)) {
+        w.run = Math.abs(id - w.last) === 1 ? w.run + 1 : 1;
+        w.last = id;
+        return;
+      }
+    }
+    if (walks.length === PATH_GROUPS) walks.shift();
+    walks.push({ group: path.slice(0, start), last: id, run: 1 });
   }
 
   /** The coefficient of variation of the last intervals and their mean, or null before there are enough. */
@@ -102,26 +115,37 @@ class ClientState {
   }
 }
 
-/** Per-client state in least-recently-seen order (a Map keeps insertion order). */
+/**
+ * Per-client state in two generations: clients seen lately in `young`, the rest in `old`. When `young`
+ * holds half the bound, it becomes `old` and the previous `old` is dropped whole: at most `max`
+ * clients, the least recently seen go first, and no per-request reordering (deleting from a Map's
+ * front leaves holes that its iterator must step over, which made a plain LRU slow once full).
+ */
 class BehaviourTracker {
-  readonly #clients = new Map<string, ClientState>();
-  readonly #max: number;
+  #young = new Map<string, ClientState>();
+  #old = new Map<string, ClientState>();
+  readonly #half: number;
 
   constructor(max: number) {
-    this.#max = max;
+    this.#half = Math.max(1, Math.floor(max / 2));
   }
 
   peek(ip: string): ClientState | undefined {
-    return this.#clients.get(ip);
+    return this.#young.get(ip) ?? this.#old.get(ip);
   }
 
   record(ip: string, now: number, path: string, status: number): void {
-    let s = this.#clients.get(ip);
+    let s = this.#young.get(ip);
     if (s === undefined) {
-      if (this.#clients.size >= this.#max) this.#clients.delete(this.#clients.keys().next().value!);
-      s = new ClientState();
-    } else this.#clients.delete(ip);
-    this.#clients.set(ip, s);
+      s = this.#old.get(ip);
+      if (s !== undefined) this.#old.delete(ip);
+      else s = new ClientState();
+      if (this.#young.size >= this.#half) {
+        this.#old = this.#young;
+        this.#young = new Map();
+      }
+      this.#young.set(ip, s);
+    }
     s.record(now, path, status);
   }
 }
@@ -153,7 +177,7 @@ export function createBehaviourSignals(maxClients = MAX_CLIENTS): readonly Signa
     weight: 40,
     detect(ctx: RequestContext) {
       const s = tracker.peek(ctx.clientIp);
-      if (s === undefined) return null;
+      if (s?.walks == null) return null;
       for (const w of s.walks) if (w.run >= SEQUENTIAL_RUN) return `${w.run} ids in a row under ${w.group}`;
       return null;
     },
