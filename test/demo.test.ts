@@ -27,6 +27,8 @@ const PER_USER = 10;
 const PER_IP = 10;
 /** `login-accounts-per-ip`: failed logins on 10 different accounts per IP an hour, then an hour's penalty. */
 const ACCOUNTS_PER_IP = 10;
+/** `login-addresses-per-account`: 5 different addresses failing on one account an hour, then an hour's penalty. */
+const ADDRESSES_PER_ACCOUNT = 5;
 const PENALTY_SECONDS = '900';
 const WRONG_PASSWORD = 'not-the-password-7f3a';
 
@@ -121,7 +123,8 @@ describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () =>
   }
 
   it('counts failed logins for one username across every spelling, from rotating clients', async () => {
-    for (let n = 0; n < PER_USER; n++) assert.equal((await login(`127.0.0.${20 + n}`, SPELLINGS[n % SPELLINGS.length]!, ' Target ')).status, 401);
+    // Two clients taking turns: more addresses would meet `login-addresses-per-account` first.
+    for (let n = 0; n < PER_USER; n++) assert.equal((await login(`127.0.0.${20 + (n % 2)}`, SPELLINGS[n % SPELLINGS.length]!, ' Target ')).status, 401);
     // Another spelling, another client, another case of the username: still the same counter.
     assertThrottled(await login('127.0.0.30', SPELLINGS[5]!, 'target'), 'login-per-user', `q=${PER_USER};w=900`);
   });
@@ -131,6 +134,14 @@ describe('the demo policy in front of the demo shop', { timeout: 60_000 }, () =>
     // Three accounts only: `login-accounts-per-ip` (different accounts per address) stays out of it.
     for (let n = 0; n < PER_IP; n++) assert.equal((await login(client, SPELLINGS[n % SPELLINGS.length]!, `someone-${n % 3}`)).status, 401);
     assertThrottled(await login(client, '/api/auth/login', 'someone-1'), 'login-per-ip', `q=${PER_IP};w=60`);
+  });
+
+  it('refuses the 6th address failing on one account within the hour, for an hour', async () => {
+    for (let n = 0; n < ADDRESSES_PER_ACCOUNT; n++) assert.equal((await login(`127.0.0.${200 + n}`, '/api/auth/login', 'much-wanted')).status, 401);
+    const refused = await login('127.0.0.210', '/api/auth/login', 'much-wanted');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers['retry-after'], '3600');
+    assert.match(String(refused.headers['ratelimit']), /"login-addresses-per-account";r=0;/);
   });
 
   it('locks out for an hour a client that fails on more than 10 different accounts', async () => {
