@@ -53,6 +53,25 @@ describe('behaviour signals', () => {
     assert.deepEqual(last, []);
   });
 
+  it('timing.fast: eight intervals averaging under 250 ms fire; a page load then reading does not', async () => {
+    const { engine, clock } = setup();
+    let fired: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      fired = await send(engine, '/api/products', 200);
+      clock.advance(100 + (i % 3) * 150);
+    }
+    assert.ok(fired.includes('timing.fast'));
+
+    const person = setup();
+    let last: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      last = await send(person.engine, '/api/products', 200, '198.51.100.2');
+      // Three calls 50 ms apart for a page, then six seconds of reading.
+      person.clock.advance(i % 3 === 2 ? 6_000 : 50);
+    }
+    assert.ok(!last.includes('timing.fast'));
+  });
+
   it('ids.sequential: 10 ids in a row under one path fire; the same ids in any order do not', async () => {
     const { engine, clock } = setup();
     const walk: string[][] = [];

@@ -1,10 +1,12 @@
 /**
  * What a client's recent requests look like, per client IP: the rhythm of its requests, whether it
- * walks resource ids one by one, and how many of its answers were 403 or 404. Three signals read it:
+ * walks resource ids one by one, and how many of its answers were 403 or 404. Four signals read it:
  *
  * - `timing.regular`: the last 8 intervals between its answered requests vary by less than a quarter
  *   of their mean (coefficient of variation < 0.25) and average under a minute. People's think times
  *   vary by about their own mean; a script with a fixed or lightly jittered sleep does not.
+ * - `timing.fast`: the same 8 intervals average under 250 ms: nine requests or more in two seconds,
+ *   over and over. A page load sends a few calls at once, then a person reads.
  * - `ids.sequential`: its last 10 requests to one kind of path (the path with its last numeric segment
  *   taken out: `/api/users/#`) asked for ids that each differ from the one before by exactly 1.
  * - `responses.misses`: at least half of its last 32 answers (and 16 or more) were 403 or 404: ids that
@@ -26,6 +28,7 @@ export const MAX_CLIENTS = 65_536;
 const INTERVALS = 8;
 const MAX_CV = 0.25;
 const MAX_MEAN_INTERVAL_MS = 60_000;
+const FAST_MEAN_INTERVAL_MS = 250;
 const SEQUENTIAL_RUN = 10;
 /** Kinds of path followed per client for id walks; the oldest is replaced. */
 const PATH_GROUPS = 4;
@@ -151,7 +154,7 @@ class BehaviourTracker {
 }
 
 /**
- * The three behaviour signals over one fresh tracker (see the top of this file). `maxClients` bounds
+ * The four behaviour signals over one fresh tracker (see the top of this file). `maxClients` bounds
  * it (default {@link MAX_CLIENTS}).
  *
  * @example
@@ -170,6 +173,15 @@ export function createBehaviourSignals(maxClients = MAX_CLIENTS): readonly Signa
     // The one observer of the three: the tracker learns once per answered request.
     observe(ctx: RequestContext, status: number) {
       tracker.record(ctx.clientIp, ctx.now, ctx.path, status);
+    },
+  };
+  const timingFast: Signal = {
+    name: 'timing.fast',
+    weight: 20,
+    detect(ctx: RequestContext) {
+      const r = tracker.peek(ctx.clientIp)?.rhythm();
+      if (r == null || r.mean >= FAST_MEAN_INTERVAL_MS) return null;
+      return `last ${INTERVALS} intervals ${Math.round(r.mean)} ms apart on average`;
     },
   };
   const idsSequential: Signal = {
@@ -192,6 +204,6 @@ export function createBehaviourSignals(maxClients = MAX_CLIENTS): readonly Signa
       return share >= 0.5 ? `${Math.round(share * 100)}% of the last ${s.answers} answers were 403 or 404` : null;
     },
   };
-  return [timingRegular, idsSequential, responseMisses];
+  return [timingRegular, timingFast, idsSequential, responseMisses];
 }
 
