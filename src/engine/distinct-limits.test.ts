@@ -77,19 +77,24 @@ rules:
     assert.equal((await engine.decide(login('someone-else', '192.0.2.4'))).action, 'allow');
   });
 
-  it('forgets a member when another rule refuses the request, so it was never counted', async () => {
+  it('gives back the unit and forgets the member when another limit refuses the request', async () => {
     const { engine } = setup(`
 rules:
-  - name: closed
-    match: GET /api/products/13
-    action: deny
   - name: product-ids
     match: GET /api/products/:id
-    limit: { rate: 1/10min, distinct: path }
+    limit: { rate: 2/10min, distinct: path }
+  - name: per-probe
+    match: GET /api/products/:id
+    key: header:x-probe
+    if_missing: skip
+    limit: { rate: 1/hour }
 `);
-    // Refused by the deny rule before the limit is asked: the id-13 request counts nothing.
-    assert.equal((await engine.decide(get('/api/products/13'))).action, 'deny');
-    assert.equal((await engine.decide(get('/api/products/1'))).action, 'allow');
+    const probe = (url: string): RampartRequest => ({ ...get(url), headers: { 'x-probe': 'p' } });
+    assert.deepEqual(await actions(engine, [probe('/api/products/1'), probe('/api/products/2')]), ['allow', 'throttle']);
+    // Product 2 was refused by `per-probe`: its unit came back and it was forgotten, so it counts
+    // as new here and fills the quota, and product 3 is one too many. Had product 2 stayed
+    // remembered, it would pass for free and product 3 would fit.
+    assert.deepEqual(await actions(engine, [get('/api/products/2'), get('/api/products/3')]), ['allow', 'throttle']);
   });
 
   it('reads the body for a distinct body field, and hashes long members', async () => {
