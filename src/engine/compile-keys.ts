@@ -112,10 +112,14 @@ export function keyNeedsBody(parts: readonly string[], policy: PolicyDocument): 
  * values are hashed), or null when the request lacks it.
  */
 export function compileMember(part: string, policy: PolicyDocument): KeyFunction {
-  const fn = compilePart(part, policy);
+  return boundedPart(compilePart(part, policy), MAX_MEMBER);
+}
+
+/** One part as a key function: its value cut to `max` characters by hashing, or null when missing. */
+function boundedPart(fn: PartFunction, max: number): KeyFunction {
   return (ctx, route) => {
     const v = fn(ctx, route);
-    return v === undefined ? null : bound(v, MAX_MEMBER);
+    return v === undefined ? null : bound(v, max);
   };
 }
 
@@ -125,13 +129,7 @@ export function compileMember(part: string, policy: PolicyDocument): KeyFunction
  */
 export function compileKey(parts: readonly string[], policy: PolicyDocument): KeyFunction {
   const fns = parts.map((p) => compilePart(p, policy));
-  if (fns.length === 1) {
-    const only = fns[0]!;
-    return (ctx, route) => {
-      const v = only(ctx, route);
-      return v === undefined ? null : bound(v);
-    };
-  }
+  if (fns.length === 1) return boundedPart(fns[0]!, MAX_KEY_PART);
   return (ctx, route) => {
     let key = '';
     for (const fn of fns) {
