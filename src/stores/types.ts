@@ -85,6 +85,46 @@ export interface StoreStats {
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * Appends entries to one shared log: the newest `capacity` entries under `key`, kept `ttlMs` after
+ * the last append. Behaviour trackers keep a client's recent requests this way, so that every
+ * instance reads what all of them saw.
+ */
+export interface LogAppend {
+  /** The tracker's key (the store namespaces it): `b:203.0.113.7`. At most 128 characters. */
+  readonly key: string;
+  /** Entries in the order they happened; each at most 256 characters. May be empty (only reads). */
+  readonly entries: readonly string[];
+  /** Entries kept (1 – 1,024): the oldest go first. */
+  readonly capacity: number;
+  /** The log is dropped this long after its last append (ms, ≥ 1,000). */
+  readonly ttlMs: number;
+}
+
+/** Adds `amount` (an integer, may be 0 to read) to one shared counter kept `ttlMs` after its last add. */
+export interface CounterAdd {
+  /** The tracker's key (the store namespaces it): `logins:1732355940000`. At most 128 characters. */
+  readonly key: string;
+  readonly amount: number;
+  readonly ttlMs: number;
+}
+
+/**
+ * State that detectors share between instances (the `trackers` of a {@link HotStore}). Unlike limit
+ * calls it is off the request's path: a tracker sends what it learnt in batches after answers and
+ * reads back, in the same round trip, what every instance has sent, for the requests that follow.
+ *
+ * Logs and counters live in their own key space (they never meet limit tables), expire on their own
+ * and are bounded by `capacity` and `ttlMs`. Each call is one round trip (one script per hash slot on
+ * a cluster) and applies its items in order; items for one key see each other's effect.
+ */
+export interface SharedTrackers {
+  /** Appends each item's entries and answers each item with its log after the append, oldest first. */
+  append(appends: readonly LogAppend[]): Promise<string[][]>;
+  /** Adds to each counter and answers each item with the counter's total after the add. */
+  add(adds: readonly CounterAdd[]): Promise<number[]>;
+}
+
 export interface HotStore {
   /** `memory` stores answer synchronously; others return promises. */
   readonly kind: string;
@@ -98,6 +138,11 @@ export interface HotStore {
   /** Drops all state for `key` in `table` (unblocks it). */
   reset(table: LimitTable, key: string): MaybePromise<void>;
   stats(): StoreStats;
+  /**
+   * Shared tracker state, in stores shared by several processes (Redis). Absent in the memory store:
+   * one process keeps its trackers in its own memory.
+   */
+  readonly trackers?: SharedTrackers;
   /** Remote stores: resolves once connected, or after the connect timeout; never rejects. */
   ready?(): Promise<void>;
   close(): Promise<void>;
