@@ -17,7 +17,7 @@ import type { Signal } from '../signals/types.ts';
 import { createStore } from '../stores/create-store.ts';
 import { createMemoryStore } from '../stores/memory/memory-store.ts';
 import type { MemoryStore } from '../stores/memory/memory-store.ts';
-import type { HotStore, LimitOutcome, LimitRefund } from '../stores/types.ts';
+import type { HotStore, LimitOutcome, LimitRefund, SharedTrackers } from '../stores/types.ts';
 import { systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { compilePolicy } from './compile-policy.ts';
@@ -122,6 +122,8 @@ export class Engine {
   #policy: CompiledPolicy;
   /** In-process limits for rules with `on_store_error: local`, made on the first store failure. */
   #fallback: MemoryStore | null = null;
+  /** Where signals pool their trackers with other instances (HotStore.trackers), or null. */
+  readonly #shared: SharedTrackers | null;
   #lastErrorLog = 0;
   #suppressedErrors = 0;
 
@@ -132,6 +134,7 @@ export class Engine {
     this.logger = options.logger ?? defaultLogger();
     this.#policy = compilePolicy(options.policy, this.#signals, this.#source, this.#intelFor(options.policy, this.#source));
     this.store = options.store ?? createStore(options.policy.state, this.logger);
+    this.#shared = this.store.trackers ?? null;
     this.clock = options.clock ?? systemClock;
     this.tarpit = new Tarpit(options.policy);
   }
@@ -264,7 +267,7 @@ export class Engine {
         for (const p of pending) if (!p.counts(status)) (refunds ??= []).push(p);
         if (refunds !== null) this.#refund(refunds);
       }
-      for (const { signal } of this.#policy.signals.all) signal.observe?.(decision.context, status);
+      for (const { signal } of this.#policy.signals.all) signal.observe?.(decision.context, status, this.#shared);
     } catch (err) {
       this.#logError(toRampartError(ErrorCode.INTERNAL, err), 'observe failed');
     }

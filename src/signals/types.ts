@@ -4,6 +4,7 @@
  * once per request.
  */
 import type { RequestContext } from '../engine/request-context.ts';
+import type { SharedTrackers } from '../stores/types.ts';
 
 /**
  * A detector. `detect` returns a short detail string when the finding applies (it goes into the
@@ -22,8 +23,11 @@ export interface Signal {
   /** Default contribution to the risk score, 0–100; the policy's `signals.<name>.weight` overrides it. */
   readonly weight: number;
   detect(ctx: RequestContext): string | null;
-  /** Optional: sees the upstream's response status (for detectors that count failures). */
-  observe?(ctx: RequestContext, status: number): void;
+  /**
+   * Optional: sees the upstream's response status (for detectors that count failures). `shared` is
+   * the store's state shared between instances (HotStore.trackers), null when the store has none.
+   */
+  observe?(ctx: RequestContext, status: number, shared: SharedTrackers | null): void;
 }
 
 /** A signal that fired for one request. */

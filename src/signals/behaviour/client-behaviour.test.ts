@@ -5,6 +5,9 @@ import { createEngine } from '../../engine/engine.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger } from '../../logger.ts';
 import { parsePolicy } from '../../policy/load-policy.ts';
+import { createMemoryStore } from '../../stores/memory/memory-store.ts';
+import type { HotStore, SharedTrackers } from '../../stores/types.ts';
+import { inProcessTrackers } from '../../../test/support/shared-trackers.ts';
 import { createBehaviourSignals } from './client-behaviour.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -19,10 +22,21 @@ rules:
     monitor: true
 `;
 
-function setup(maxClients?: number): { engine: Engine; clock: VirtualClock } {
-  const clock = new VirtualClock(T0);
+function setup(maxClients?: number, clock = new VirtualClock(T0), store?: HotStore): { engine: Engine; clock: VirtualClock } {
   const signals = createBehaviourSignals(maxClients);
-  return { engine: createEngine({ policy: parsePolicy(POLICY, { env: {} }), clock, logger: silentLogger, signals }), clock };
+  return { engine: createEngine({ policy: parsePolicy(POLICY, { env: {} }), clock, logger: silentLogger, signals, ...(store && { store }) }), clock };
+}
+
+/** Two engines (two instances) over one shared store, on one clock. */
+function twoInstances(shared: SharedTrackers): { engines: [Engine, Engine]; clock: VirtualClock } {
+  const clock = new VirtualClock(T0);
+  const instance = (): Engine => setup(undefined, clock, Object.assign(createMemoryStore({ maxKeys: 1_000 }), { trackers: shared })).engine;
+  return { engines: [instance(), instance()], clock };
+}
+
+/** Lets the trackers' batched round trips run and their answers arrive. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Sends one request, answers it with `status`, and returns the signals that fired for it. */
@@ -102,6 +116,42 @@ describe('behaviour signals', () => {
     assert.ok((await send(engine, '/api/orders/1')).includes('responses.misses'));
     // Another client is another story.
     assert.deepEqual(await send(engine, '/api/orders/1', 200, '198.51.100.9'), []);
+  });
+
+  it('pools instances through the shared store: an id walk and a run of misses spread over two instances are seen whole', async () => {
+    const shared = inProcessTrackers();
+    const { engines, clock } = twoInstances(shared);
+    let fired: string[] = [];
+    // Round-robin balancing: each instance alone sees ids two apart and only half the misses.
+    for (let id = 1; id <= 18; id++) {
+      fired = await send(engines[id % 2]!, `/api/users/${id}`, 404);
+      await settle();
+      clock.advance(700 + (id % 4) * 900);
+    }
+    assert.ok(fired.includes('ids.sequential'), `fired: ${fired.join(', ')}`);
+    assert.ok(fired.includes('responses.misses'));
+    assert.ok(shared.calls > 0 && shared.calls <= 18);
+
+    // The same walk without a shared store: neither instance sees it.
+    const alone = [setup(undefined, clock).engine, setup(undefined, clock).engine];
+    for (let id = 1; id <= 18; id++) {
+      fired = await send(alone[id % 2]!, `/api/users/${id}`, 404);
+      clock.advance(700 + (id % 4) * 900);
+    }
+    assert.deepEqual(fired, []);
+  });
+
+  it('keeps what the instance saw itself when the shared store fails', async () => {
+    const shared = inProcessTrackers();
+    shared.failing = true;
+    const { engines, clock } = twoInstances(shared);
+    let fired: string[] = [];
+    for (let id = 1; id <= 11; id++) {
+      fired = await send(engines[0], `/api/users/${id}`);
+      await settle();
+      clock.advance(2_000 + (id % 3) * 1_500);
+    }
+    assert.ok(fired.includes('ids.sequential'));
   });
 
   it('forgets the least recently seen client when full', async () => {

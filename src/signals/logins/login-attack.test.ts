@@ -6,6 +6,9 @@ import type { Engine } from '../../engine/engine.ts';
 import type { Decision } from '../../engine/decision.ts';
 import { silentLogger } from '../../logger.ts';
 import { parsePolicy } from '../../policy/load-policy.ts';
+import { createMemoryStore } from '../../stores/memory/memory-store.ts';
+import type { HotStore } from '../../stores/types.ts';
+import { inProcessTrackers } from '../../../test/support/shared-trackers.ts';
 
 const POLICY = `
 logins:
@@ -20,9 +23,8 @@ rules:
     action: challenge
 `;
 
-function setup(): { engine: Engine; clock: VirtualClock } {
-  const clock = new VirtualClock(Date.parse('2026-11-23T10:00:00Z'));
-  return { engine: createEngine({ policy: parsePolicy(POLICY, { env: {} }), clock, logger: silentLogger }), clock };
+function setup(clock = new VirtualClock(Date.parse('2026-11-23T10:00:00Z')), store?: HotStore): { engine: Engine; clock: VirtualClock } {
+  return { engine: createEngine({ policy: parsePolicy(POLICY, { env: {} }), clock, logger: silentLogger, ...(store && { store }) }), clock };
 }
 
 let ip = 0;
@@ -71,6 +73,27 @@ describe('login.under-attack', () => {
     assert.equal(login(engine, 200).action, 'allow'); // the cooldown ended
     failuresOverAMinute(engine, clock, 40); // still far above the 5 a minute learnt before the attack
     assert.equal(login(engine, 200).action, 'challenge');
+  });
+
+  it('adds up the failures of every instance through the shared store', async () => {
+    const clock = new VirtualClock(Date.parse('2026-11-23T10:00:00Z'));
+    const run = async (engines: Engine[]): Promise<Decision> => {
+      // 36 failures in a minute, a third on each instance: 12 each stays under the 30 of a cold start.
+      for (let i = 0; i < 36; i++) {
+        login(engines[i % 3]!, 401);
+        await new Promise((resolve) => setImmediate(resolve));
+        clock.advance(1_500);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      return login(engines[0]!, 200);
+    };
+    const shared = inProcessTrackers();
+    const pooled = [0, 1, 2].map(() => setup(clock, Object.assign(createMemoryStore({ maxKeys: 1_000 }), { trackers: shared })).engine);
+    assert.equal((await run(pooled)).action, 'challenge');
+
+    clock.advance(3_600_000);
+    const alone = [0, 1, 2].map(() => setup(clock).engine);
+    assert.equal((await run(alone)).action, 'allow');
   });
 
   it('counts only failures on login routes', () => {

@@ -6,9 +6,11 @@
  * cooldown when one window's failures exceed `factor` times it (and at least `min_failures`). Rules use
  * the state through the `login.under-attack` signal, e.g. to challenge every unverified login.
  *
- * State is per engine (per instance): the baseline is a rate, so under a load balancer each instance
- * sees the same shape at its share of the volume. Memory is constant; time comes from the request
- * context (the engine's clock, virtual in replay).
+ * Each engine keeps a few numbers in memory; time comes from the request context (the engine's clock,
+ * virtual in replay). With a shared store (Redis), instances also add their failures to one counter
+ * per window (HotStore.trackers), in batches after answers, and each reads back the total of all of
+ * them: every instance judges the whole attack, however the load balancer spreads it, one round trip
+ * late. When the store fails, each instance goes on with its own count.
  */
 import type { ConfigIssue } from '../../errors.ts';
 import type { RequestContext } from '../../engine/request-context.ts';
@@ -16,6 +18,8 @@ import type { CanonicalPathOptions } from '../../policy/canonical-path.ts';
 import { parseDuration } from '../../policy/duration.ts';
 import { routeListMatcher } from '../../policy/route-matcher.ts';
 import type { PolicyDocument } from '../../policy/schema.ts';
+import type { SharedTrackers } from '../../stores/types.ts';
+import { SharedSync } from '../shared-sync.ts';
 import type { Signal } from '../types.ts';
 
 /** The policy's `logins` section, compiled. */
@@ -60,7 +64,10 @@ export function compileLogins(policy: PolicyDocument, canonical: CanonicalPathOp
 /** Failures per window, the learnt level, and the attack state; a few numbers whatever the traffic. */
 class AttackTracker {
   windowStart = 0;
+  /** Failures in the current window: this instance's, or every instance's as of the last round trip plus this one's since. */
   count = 0;
+  /** This instance's failures in the current window not yet added to the shared counter. */
+  unsent = 0;
   /** Average failures per window; null until the first window closes. */
   baseline: number | null = null;
   underAttackUntil = 0;
@@ -71,6 +78,18 @@ class AttackTracker {
   failure(now: number, c: CompiledLogins): void {
     if (now >= this.windowStart + c.windowMs) this.roll(now, c);
     this.count++;
+    this.unsent++;
+    this.check(now, c);
+  }
+
+  /** Takes in every instance's failures in `window` as the shared counter answered, at `now`. */
+  shared(window: number, total: number, now: number, c: CompiledLogins): void {
+    if (window !== this.windowStart || total + this.unsent <= this.count) return;
+    this.count = total + this.unsent;
+    this.check(now, c);
+  }
+
+  check(now: number, c: CompiledLogins): void {
     const threshold = Math.max(c.minFailures, c.factor * (this.baseline ?? 0));
     if (this.count >= threshold) {
       // Every failure over the threshold extends the state: it ends a cooldown after the attack does.
@@ -93,7 +112,44 @@ class AttackTracker {
     }
     this.windowStart = this.windowStart === 0 ? now - (now % c.windowMs) : this.windowStart + closed * c.windowMs;
     this.count = 0;
+    // Failures not sent by now are added to the new window's counter: a moment's misplacement, not a loss.
     if (now >= this.underAttackUntil) this.peak = 0;
+  }
+}
+
+/** Adds the tracker's failures to the shared counter of their window and takes in the total. */
+class SharedCounts {
+  readonly #tracker: AttackTracker;
+  #target: SharedTrackers | null = null;
+  #logins: CompiledLogins | null = null;
+  #now = 0;
+  readonly sync = new SharedSync(
+    () => this.#flush(),
+    () => this.#tracker.unsent > 0,
+  );
+
+  constructor(tracker: AttackTracker) {
+    this.#tracker = tracker;
+  }
+
+  failed(shared: SharedTrackers, now: number, logins: CompiledLogins): void {
+    this.#target = shared;
+    this.#logins = logins;
+    this.#now = now;
+    this.sync.request();
+  }
+
+  #flush(): Promise<void> | null {
+    const t = this.#tracker;
+    const target = this.#target;
+    const c = this.#logins;
+    if (target === null || c === null || t.unsent === 0) return null;
+    const window = t.windowStart;
+    const amount = t.unsent;
+    t.unsent = 0;
+    const key = `logins:${c.windowMs}:${window}`;
+    // Kept for the window and the one after, when late instances may still add to it.
+    return target.add([{ key, amount, ttlMs: 2 * c.windowMs + 60_000 }]).then(([total]) => t.shared(window, total!, this.#now, c));
   }
 }
 
@@ -106,6 +162,7 @@ class AttackTracker {
  */
 export function createLoginAttackSignal(): Signal {
   const tracker = new AttackTracker();
+  const counts = new SharedCounts(tracker);
   return {
     name: 'login.under-attack',
     weight: 0,
@@ -114,10 +171,11 @@ export function createLoginAttackSignal(): Signal {
       if (logins === null || ctx.now >= tracker.underAttackUntil) return null;
       return `login failures: ${tracker.peak} in one ${Math.round(logins.windowMs / 1000)}s window against a usual ${tracker.peakBaseline.toFixed(1)}`;
     },
-    observe(ctx: RequestContext, status: number): void {
+    observe(ctx: RequestContext, status: number, shared: SharedTrackers | null): void {
       const logins = ctx.logins();
       if (logins === null || !logins.isFailure(status) || !logins.isLogin(ctx.method, ctx.path)) return;
       tracker.failure(ctx.now, logins);
+      if (shared !== null) counts.failed(shared, ctx.now, logins);
     },
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * Sends a tracker's news to the shared store (HotStore.trackers) in batches, one round trip at a
+ * time, off the request's path. A tracker calls `request()` after it learns something; the flush
+ * runs on a later turn of the event loop, so the answers of a busy moment go together. While a
+ * round trip is out, news waits for the next one; the tracker bounds what waits.
+ */
+export class SharedSync {
+  #scheduled = false;
+  #inFlight = false;
+  /** Round trips that failed: the tracker then goes on with what this instance saw. */
+  failures = 0;
+  readonly #flush: () => Promise<void> | null;
+  readonly #hasNews: () => boolean;
+
+  /**
+   * @param flush sends what waits and applies the answer; null when nothing waits.
+   * @param hasNews whether something arrived while the last round trip was out.
+   */
+  constructor(flush: () => Promise<void> | null, hasNews: () => boolean) {
+    this.#flush = flush;
+    this.#hasNews = hasNews;
+  }
+
+  request(): void {
+    if (this.#scheduled || this.#inFlight) return;
+    this.#scheduled = true;
+    setImmediate(this.#run);
+  }
+
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    let sent: Promise<void> | null;
+    try {
+      sent = this.#flush();
+    } catch {
+      this.failures++;
+      return;
+    }
+    if (sent === null) return;
+    this.#inFlight = true;
+    sent.then(this.#done, (): void => {
+      this.failures++;
+      this.#done();
+    });
+  };
+
+  readonly #done = (): void => {
+    this.#inFlight = false;
+    if (this.#hasNews()) this.request();
+  };
+}
