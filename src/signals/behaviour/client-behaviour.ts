@@ -257,8 +257,6 @@ class SharedLogs {
   #waiting = new Map<string, string[]>();
   #count = 0;
   #target: SharedTrackers | null = null;
-  /** Entries not shared because too many waited (the store slow or down). */
-  dropped = 0;
   readonly sync = new SharedSync(
     () => this.#flush(),
     () => this.#count > 0,
@@ -275,10 +273,8 @@ class SharedLogs {
       this.#waiting = new Map();
       this.#count = 0;
     }
-    if (this.#count >= MAX_WAITING) {
-      this.dropped++;
-      return;
-    }
+    // Too many waiting means the store is slow or down (its own stats count the failures).
+    if (this.#count >= MAX_WAITING) return;
     const list = this.#waiting.get(ip);
     if (list === undefined) this.#waiting.set(ip, [entry]);
     else list.push(entry);
