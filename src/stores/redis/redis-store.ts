@@ -34,8 +34,9 @@ import { createBlockCache } from './block-cache.ts';
 import { createCircuitBreaker } from './circuit-breaker.ts';
 import type { BreakerState } from './circuit-breaker.ts';
 import { LIMITS_SCRIPT } from './limits-script.ts';
+import { luaScript } from './lua-script.ts';
+import type { LuaScript } from './lua-script.ts';
 import { createScriptBatcher } from './script-batcher.ts';
-import { createHash } from 'node:crypto';
 
 /**
  * What the store needs from a Redis client. An ioredis `Redis` or `Cluster` fits; tests wrap one to
@@ -99,7 +100,7 @@ export interface RedisStore extends HotStore {
 }
 
 const ALGORITHM_CODE: Readonly<Record<AlgorithmName, number>> = { 'fixed-window': 1, 'sliding-window': 2, 'token-bucket': 3, gcra: 4 };
-const SHA = createHash('sha1').update(LIMITS_SCRIPT).digest('hex');
+const LIMITS = luaScript(LIMITS_SCRIPT);
 /** Keys (counter and member keys) in one script call when requests are coalesced (a bigger batch is split between requests). */
 const MAX_KEYS_PER_SCRIPT = 256;
 
@@ -157,14 +158,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return `${argsOf(table).keyHead}${key}}`;
   }
 
-  function reloadScript(args: (string | number)[], numKeys: number): (err: unknown) => Promise<unknown> {
+  function reloadScript(script: LuaScript, args: (string | number)[], numKeys: number): (err: unknown) => Promise<unknown> {
     return (err) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       scriptReloads++;
       commands++;
       logger.info({}, 'redis store: script not loaded (Redis restarted or failed over); sending it again');
-      return client.eval(LIMITS_SCRIPT, numKeys, ...args);
+      return client.eval(script.text, numKeys, ...args);
     };
+  }
+
+  /** Sends one script: EVALSHA, then EVAL of the text if Redis answers NOSCRIPT. */
+  function runScript(script: LuaScript, args: (string | number)[], numKeys: number): Promise<unknown> {
+    commands++;
+    try {
+      return client.evalsha(script.sha, numKeys, ...args).then(undefined, reloadScript(script, args, numKeys));
+    } catch (err) {
+      // A client that throws instead of rejecting must not leave requests waiting forever.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Counts a failed round trip against the breaker and names it as a store error. */
+  function storeError(err: unknown, now: number): RampartError {
+    failures++;
+    breaker.failure(now);
+    return new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 
   const batcher = createScriptBatcher({
@@ -184,22 +203,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       args[j + 4] = refund ? (item as LimitRefund).consumedAt : m.penaltyMs;
       args[j + 5] = item.cost;
     },
-    run(args, numKeys) {
-      commands++;
-      try {
-        return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
-      } catch (err) {
-        // A client that throws instead of rejecting must not leave requests waiting forever.
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
+    run: (args, numKeys) => runScript(LIMITS, args, numKeys) as Promise<number[]>,
     onRoundTrip: () => void roundTrips++,
     onScriptOk: () => breaker.success(),
-    onScriptError(err, now) {
-      failures++;
-      breaker.failure(now);
-      return new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    },
+    onScriptError: storeError,
   });
 
   function unavailable(): RampartError {
