@@ -58,25 +58,43 @@ function clusterStore(client: RedisScriptClient = cluster as unknown as RedisScr
   return store;
 }
 
-runStoreConformance('redis cluster', () => clusterStore(), Object.values(algorithms), { countKeys: (store) => clusterKeys(`${prefixes.get(store)!}*`) });
+runStoreConformance('redis cluster', () => clusterStore(), Object.values(algorithms), { countKeys: (store) => clusterKeys(`${prefixes.get(store)!}*`), trackers: true });
 
 describe('redis cluster store', () => {
-  it('sends the calls of one request as one script per slot, in one round trip', async () => {
+  /** A cluster client that counts the scripts sent. */
+  function counting(): { client: RedisScriptClient; scripts: () => number } {
     let scripts = 0;
-    const counting: RedisScriptClient = {
+    const client: RedisScriptClient = {
       evalsha: (sha, n, ...args) => (scripts++, cluster.evalsha(sha, n, ...args)),
       eval: (s, n, ...args) => (scripts++, cluster.eval(s, n, ...args)),
       del: (...keys) => cluster.del(...keys),
     };
-    const store = clusterStore(counting);
+    return { client, scripts: () => scripts };
+  }
+  const keys = ['a', 'b', 'c', 'a'];
+
+  it('sends the calls of one request as one script per slot, in one round trip', async () => {
+    const c = counting();
+    const store = clusterStore(c.client);
     const t: LimitTable = { id: 'spread', algorithm: fixedWindow, spec: { limit: 5, windowMs: 60_000, burst: 5 }, penaltyMs: 0 };
-    const keys = ['a', 'b', 'c', 'a'];
     const slots = new Set(keys.map((k) => keySlot(`x{${k}}`)));
     assert.equal(slots.size, 3);
     const outcomes = await store.consume(keys.map((key) => ({ table: t, key, cost: 1 })), 0);
     assert.deepEqual(outcomes.map((o) => o.remaining), [4, 4, 4, 3]);
-    assert.equal(scripts, 3);
+    assert.equal(c.scripts(), 3);
     assert.equal(store.stats().roundTrips, 1);
+  });
+
+  it('sends tracker appends and adds on several slots as one script per slot, in one round trip each', async () => {
+    const c = counting();
+    const store = clusterStore(c.client);
+    const logs = await store.trackers.append(keys.map((key, i) => ({ key, entries: [String(i)], capacity: 5, ttlMs: 60_000 })));
+    assert.deepEqual(logs, [['0'], ['1'], ['2'], ['0', '3']]);
+    assert.deepEqual([c.scripts(), store.stats().roundTrips], [3, 1]);
+    const totals = await store.trackers.add(keys.map((key, i) => ({ key, amount: i + 1, ttlMs: 60_000 })));
+    assert.deepEqual(totals, [1, 2, 3, 5]);
+    assert.deepEqual([c.scripts(), store.stats().roundTrips], [6, 2]);
+    assert.equal(await clusterKeys(`${prefixes.get(store)!}*`), 6);
   });
 
   it('computes the same slot as Redis', async () => {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { newState, newVerdict } from '../limiters/types.ts';
 import type { Algorithm, LimiterState, LimitSpec, Verdict } from '../limiters/types.ts';
+import { runTrackersConformance } from './trackers-conformance.ts';
 import type { HotStore, LimitOutcome, LimitTable } from './types.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -117,6 +118,11 @@ const memberStepArb: fc.Arbitrary<MemberStep> = fc.record({
 export interface ConformanceOptions {
   /** Keys the store holds right now. Default `store.stats().keys`; remote stores count on the server. */
   countKeys?: (store: HotStore) => number | Promise<number>;
+  /**
+   * The store has `trackers` (SharedTrackers): run their tests too (trackers-conformance.ts).
+   * Default false: the suite then shows them as one skipped test.
+   */
+  trackers?: boolean;
 }
 
 /**
@@ -126,6 +132,7 @@ export interface ConformanceOptions {
  * @example
  * // src/stores/memory/memory-store.test.ts
  * runStoreConformance('memory', () => createMemoryStore({ maxKeys: 10_000 }), Object.values(algorithms));
+ * // a store with shared trackers: runStoreConformance('redis', makeStore, algorithms, { countKeys, trackers: true });
  */
 export function runStoreConformance(
   name: string,
@@ -143,6 +150,9 @@ export function runStoreConformance(
       await store.close();
     }
   }
+
+  if (options.trackers === true) runTrackersConformance(name, withStore, countKeys, algorithms[0]!);
+  else it(`${name} store conformance: shared trackers`, { skip: `the ${name} store has no shared trackers (one process keeps them in its own memory)` }, () => {});
 
   for (const algorithm of algorithms) {
     describe(`${name} store conformance: ${algorithm.name}`, () => {

@@ -29,7 +29,7 @@ function storeWith(extra: Partial<Parameters<typeof createRedisStore>[0]> = {}):
   return store;
 }
 
-runStoreConformance('redis', () => storeWith(), Object.values(algorithms), { countKeys: (store) => countKeys(client, `${prefixes.get(store)!}*`) });
+runStoreConformance('redis', () => storeWith(), Object.values(algorithms), { countKeys: (store) => countKeys(client, `${prefixes.get(store)!}*`), trackers: true });
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const boxed: LimitTable = { id: 'boxed', algorithm: fixedWindow, spec: { limit: 1, windowMs: 60_000, burst: 1 }, penaltyMs: 10_000 };
@@ -56,6 +56,17 @@ function wrapped(): { client: RedisScriptClient; scripts: () => number; fail: (o
     dropScripts: async () => {
       await client.script('FLUSH');
     },
+  };
+}
+
+/** A client whose EVALSHA throws instead of rejecting, as a broken client might. */
+function throwing(): RedisScriptClient {
+  return {
+    evalsha: () => {
+      throw new Error('socket gone');
+    },
+    eval: () => Promise.reject(new Error('socket gone')),
+    del: () => Promise.resolve(0),
   };
 }
 
@@ -226,18 +237,101 @@ describe('redis store', () => {
   });
 
   it('fails the request, never hangs it, when the client throws instead of rejecting', async () => {
-    const throwing: RedisScriptClient = {
-      evalsha: () => {
-        throw new Error('socket gone');
-      },
-      eval: () => Promise.reject(new Error('socket gone')),
-      del: () => Promise.resolve(0),
-    };
-    const store = storeWith({ client: throwing, time: 'server' });
+    const store = storeWith({ client: throwing(), time: 'server' });
     await assert.rejects(store.consume([{ table: global, key: 'x', cost: 1 }], T0), { code: 'RAMPART_ERR_STORE', message: /socket gone/ });
   });
 
   it('refuses a prefix that would change the hash slot', () => {
     assert.throws(() => createRedisStore({ client, prefix: 'a{b}' }), { code: 'RAMPART_ERR_INVALID_ARGUMENT' });
+  });
+});
+
+describe('redis store: shared trackers', () => {
+  const log = (key: string, entries: string[], ttlMs = 60_000, capacity = 10) => ({ key, entries, capacity, ttlMs });
+  const counter = (key: string, amount: number, ttlMs = 60_000) => ({ key, amount, ttlMs });
+
+  it('keeps a log and a counter for the ttlMs of their last write, without the store\'s slack; a read leaves the TTL alone', async () => {
+    const store = storeWith();
+    const prefix = prefixes.get(store)!;
+    await store.trackers.append([log('203.0.113.7', ['GET /'], 30_000)]);
+    await store.trackers.add([counter('203.0.113.7', 1, 45_000)]);
+    await store.trackers.append([log('203.0.113.7', [], 90_000)]);
+    await store.trackers.add([counter('203.0.113.7', 0, 90_000)]);
+    const logTtl = await client.pttl(`${prefix}t#{203.0.113.7}`);
+    const counterTtl = await client.pttl(`${prefix}c#{203.0.113.7}`);
+    assert.ok(logTtl > 29_000 && logTtl <= 30_000, `log ttl ${logTtl}`);
+    assert.ok(counterTtl > 44_000 && counterTtl <= 45_000, `counter ttl ${counterTtl}`);
+    await store.trackers.append([log('203.0.113.7', ['GET /a'], 90_000)]);
+    assert.ok((await client.pttl(`${prefix}t#{203.0.113.7}`)) > 89_000, 'an append sets the TTL again');
+  });
+
+  it('sends a batch of appends, and one of adds, as one script in one round trip each', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    const logs = await store.trackers.append([log('a', ['1']), log('b', ['2']), log('a', ['3'])]);
+    assert.deepEqual(logs, [['1'], ['2'], ['1', '3']]);
+    assert.deepEqual([w.scripts(), store.stats().roundTrips, store.stats().commands], [1, 1, 1]);
+    assert.deepEqual(await store.trackers.add([counter('a', 1), counter('b', 2), counter('c', 0)]), [1, 2, 0]);
+    assert.deepEqual([w.scripts(), store.stats().roundTrips, store.stats().commands], [2, 2, 2]);
+  });
+
+  it('answers exactly, as numbers, counters up to the largest safe integer', async () => {
+    const store = storeWith();
+    assert.deepEqual(await store.trackers.add([counter('big', Number.MAX_SAFE_INTEGER - 1), counter('big', 1)]), [Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER]);
+  });
+
+  it('sends the tracker scripts again after Redis forgot them (NOSCRIPT)', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    await w.dropScripts();
+    assert.deepEqual(await store.trackers.append([log('ns', ['x'])]), [['x']]);
+    assert.deepEqual(await store.trackers.add([counter('ns', 3)]), [3]);
+    assert.equal(store.stats().scriptReloads, 2);
+  });
+
+  it('rejects with a store error when Redis fails, counts the failure, and stops calling once the breaker opens', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client, breaker: { failures: 2, cooldownMs: 60_000 } });
+    w.fail(true);
+    await assert.rejects(store.trackers.append([log('f', ['x'])]), { code: 'RAMPART_ERR_STORE', message: /connection lost/ });
+    assert.equal(store.stats().failures, 1);
+    await assert.rejects(store.trackers.add([counter('f', 1)]), { code: 'RAMPART_ERR_STORE' });
+    assert.equal(store.stats().breaker, 'open');
+    const sent = w.scripts();
+    await assert.rejects(store.trackers.add([counter('f', 1)]), { code: 'RAMPART_ERR_STORE', message: /circuit open/ });
+    assert.equal(w.scripts(), sent, 'no call while open');
+    assert.equal(store.stats().failures, 3);
+  });
+
+  it('rejects, never throws, when the client throws instead of rejecting', async () => {
+    const store = storeWith({ client: throwing() });
+    let pending: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => (pending = store.trackers.append([log('x', ['1'])])));
+    await assert.rejects(pending!, { code: 'RAMPART_ERR_STORE', message: /socket gone/ });
+  });
+
+  it('refuses invalid items before sending anything, and accepts the limits themselves', async () => {
+    const w = wrapped();
+    const store = storeWith({ client: w.client });
+    const badAppends = [
+      log('', ['x']),
+      log('k'.repeat(129), ['x']),
+      log('a{b}', ['x']),
+      log('a}', ['x']),
+      log('k', ['e'.repeat(257)]),
+      { ...log('k', ['x']), capacity: 0 },
+      { ...log('k', ['x']), capacity: 1_025 },
+      { ...log('k', ['x']), capacity: 1.5 },
+      log('k', ['x'], 999),
+      log('k', ['x'], 1_000.5),
+    ];
+    const badAdds = [counter('k', 1.5), counter('k', 2 ** 53), counter('k', Number.NaN), counter('{k}', 1), counter('k', 1, 0)];
+    for (const bad of badAppends) await assert.rejects(store.trackers.append([log('fine', ['x']), bad]), { code: 'RAMPART_ERR_INVALID_ARGUMENT', message: /appends\[1\]/ }, JSON.stringify(bad));
+    for (const bad of badAdds) await assert.rejects(store.trackers.add([bad]), { code: 'RAMPART_ERR_INVALID_ARGUMENT', message: /adds\[0\]/ }, JSON.stringify(bad));
+    await assert.rejects(store.trackers.append([log('a{b}', [])]), { message: /must not contain \{ or \}/ });
+    assert.deepEqual([w.scripts(), store.stats().failures], [0, 0]);
+    const [edge] = await store.trackers.append([{ key: 'k'.repeat(128), entries: ['e'.repeat(256)], capacity: 1_024, ttlMs: 1_000 }]);
+    assert.deepEqual(edge, ['e'.repeat(256)]);
+    assert.deepEqual(await store.trackers.add([counter('k'.repeat(128), -(2 ** 53 - 1), 1_000)]), [-(2 ** 53 - 1)]);
   });
 });

@@ -20,6 +20,15 @@
  * - **Block cache.** A key in a penalty box is answered locally until its box ends (block-cache.ts):
  *   the whole request is then refused without a Redis call, and its other calls come back `skipped`
  *   (nothing taken, so the engine refunds nothing).
+ * - **Shared trackers** (`trackers`, see SharedTrackers in ../types.ts and redis-trackers.ts): logs
+ *   are lists `<prefix>t#{<key>}` of at most `capacity` entries, counters are `<prefix>c#{<key>}`,
+ *   each with the TTL its call gives (no slack). The tracker's key is the whole hash tag, so it may
+ *   not hold `{` or `}`. `#` keeps them apart from limit keys: right after the prefix a limit key
+ *   has its table id and `:`, and table ids are rule names (letters, digits, `-`, `_`, `.`; see
+ *   policy/schema.ts) or internal ids starting with `~`, none with a `#`. So even a rule named `t`
+ *   (`<prefix>t:2:{…}`) never meets a tracker key, nor does a SCAN for `<prefix>t#*`. Each call is
+ *   one round trip (one script per slot on a cluster, sent together), through the same breaker and
+ *   counters as the limits.
  * - **Failures.** A failed round trip rejects (the engine applies each rule's `on_store_error`); a
  *   circuit breaker stops sending after `breaker.failures` failures in a row and tries again after
  *   `breaker.cooldownMs`. A `NOSCRIPT` reply (Redis restarted or failed over) is answered by EVAL of
@@ -29,13 +38,15 @@ import { ErrorCode, RampartError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { silentLogger } from '../../logger.ts';
 import type { AlgorithmName } from '../../limiters/types.ts';
-import type { HotStore, LimitCall, LimitOutcome, LimitRefund, LimitTable, StoreStats } from '../types.ts';
+import type { HotStore, LimitCall, LimitOutcome, LimitRefund, LimitTable, SharedTrackers, StoreStats } from '../types.ts';
 import { createBlockCache } from './block-cache.ts';
 import { createCircuitBreaker } from './circuit-breaker.ts';
 import type { BreakerState } from './circuit-breaker.ts';
 import { LIMITS_SCRIPT } from './limits-script.ts';
+import { luaScript } from './lua-script.ts';
+import type { LuaScript } from './lua-script.ts';
+import { createRedisTrackers } from './redis-trackers.ts';
 import { createScriptBatcher } from './script-batcher.ts';
-import { createHash } from 'node:crypto';
 
 /**
  * What the store needs from a Redis client. An ioredis `Redis` or `Cluster` fits; tests wrap one to
@@ -94,12 +105,13 @@ export interface RedisStore extends HotStore {
   consume(calls: readonly LimitCall[], now: number): Promise<LimitOutcome[]>;
   refund(refunds: readonly LimitRefund[], now: number): Promise<void>;
   reset(table: LimitTable, key: string): Promise<void>;
+  readonly trackers: SharedTrackers;
   stats(): RedisStoreStats;
   ready(): Promise<void>;
 }
 
 const ALGORITHM_CODE: Readonly<Record<AlgorithmName, number>> = { 'fixed-window': 1, 'sliding-window': 2, 'token-bucket': 3, gcra: 4 };
-const SHA = createHash('sha1').update(LIMITS_SCRIPT).digest('hex');
+const LIMITS = luaScript(LIMITS_SCRIPT);
 /** Keys (counter and member keys) in one script call when requests are coalesced (a bigger batch is split between requests). */
 const MAX_KEYS_PER_SCRIPT = 256;
 
@@ -157,14 +169,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     return `${argsOf(table).keyHead}${key}}`;
   }
 
-  function reloadScript(args: (string | number)[], numKeys: number): (err: unknown) => Promise<unknown> {
+  function reloadScript(script: LuaScript, args: (string | number)[], numKeys: number): (err: unknown) => Promise<unknown> {
     return (err) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       scriptReloads++;
       commands++;
       logger.info({}, 'redis store: script not loaded (Redis restarted or failed over); sending it again');
-      return client.eval(LIMITS_SCRIPT, numKeys, ...args);
+      return client.eval(script.text, numKeys, ...args);
     };
+  }
+
+  /** Sends one script: EVALSHA, then EVAL of the text if Redis answers NOSCRIPT. */
+  function runScript(script: LuaScript, args: (string | number)[], numKeys: number): Promise<unknown> {
+    commands++;
+    try {
+      return client.evalsha(script.sha, numKeys, ...args).then(undefined, reloadScript(script, args, numKeys));
+    } catch (err) {
+      // A client that throws instead of rejecting must not leave requests waiting forever.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Counts a failed round trip against the breaker and names it as a store error. */
+  function storeError(err: unknown, now: number): RampartError {
+    failures++;
+    breaker.failure(now);
+    return new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 
   const batcher = createScriptBatcher({
@@ -184,27 +214,32 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       args[j + 4] = refund ? (item as LimitRefund).consumedAt : m.penaltyMs;
       args[j + 5] = item.cost;
     },
-    run(args, numKeys) {
-      commands++;
-      try {
-        return client.evalsha(SHA, numKeys, ...args).then(undefined, reloadScript(args, numKeys)) as Promise<number[]>;
-      } catch (err) {
-        // A client that throws instead of rejecting must not leave requests waiting forever.
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
+    run: (args, numKeys) => runScript(LIMITS, args, numKeys) as Promise<number[]>,
     onRoundTrip: () => void roundTrips++,
     onScriptOk: () => breaker.success(),
-    onScriptError(err, now) {
-      failures++;
-      breaker.failure(now);
-      return new RampartError(ErrorCode.STORE, `redis store: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    },
+    onScriptError: storeError,
   });
 
   function unavailable(): RampartError {
     failures++;
     return new RampartError(ErrorCode.STORE, 'redis store: circuit open after repeated failures; not calling Redis until the cooldown ends');
+  }
+
+  /**
+   * One round trip of the shared trackers, guarded and counted like the limits'. Trackers are given
+   * no `now` (they are off the request path), so the breaker gets the wall clock.
+   */
+  async function roundTrip<T>(send: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    if (!breaker.allow(now)) throw unavailable();
+    roundTrips++;
+    try {
+      const reply = await send();
+      breaker.success();
+      return reply;
+    } catch (err) {
+      throw storeError(err, now);
+    }
   }
 
   /** Answers the whole request locally when one of its calls is in a cached penalty box, or returns null. */
@@ -270,6 +305,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         batcher.submit({ items: refunds, now, left: 0, failed: false, onItem() {}, onDone: resolve, onError: reject }, true);
       });
     },
+
+    trackers: createRedisTrackers({ prefix, cluster, run: runScript, roundTrip }),
 
     async reset(table, key) {
       cache.delete(`${table.id}\u0000${key}`);
