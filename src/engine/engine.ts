@@ -282,8 +282,17 @@ export class Engine {
     return false;
   }
 
-  /** Closes the store (and the Redis connection, if the engine made one). */
+  /**
+   * Resolves once the signals have sent what they learnt to the shared store (HotStore.trackers) and
+   * taken in its answers. Never rejects.
+   */
+  async settle(): Promise<void> {
+    await Promise.all(this.#signals.map((s) => s.settle?.()));
+  }
+
+  /** Sends what the signals learnt last (see {@link settle}), then closes the store (and the Redis connection, if the engine made one). */
   async close(): Promise<void> {
+    await this.settle();
     await this.store.close();
     await this.#fallback?.close();
   }

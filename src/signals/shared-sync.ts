@@ -7,6 +7,8 @@
 export class SharedSync {
   #scheduled = false;
   #inFlight = false;
+  /** Callers of {@link idle} waiting for the last round trip. */
+  #waiters: (() => void)[] = [];
   readonly #flush: () => Promise<void> | null;
   readonly #hasNews: () => boolean;
 
@@ -25,15 +27,21 @@ export class SharedSync {
     setImmediate(this.#run);
   }
 
+  /** Resolves once nothing waits to be sent and the last answer is taken in (tests, shutdown). */
+  idle(): Promise<void> {
+    if (!this.#scheduled && !this.#inFlight) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
   readonly #run = (): void => {
     this.#scheduled = false;
-    let sent: Promise<void> | null;
+    let sent: Promise<void> | null = null;
     try {
       sent = this.#flush();
     } catch {
-      return; // the tracker goes on with what this instance saw
+      // The tracker goes on with what this instance saw.
     }
-    if (sent === null) return;
+    if (sent === null) return this.#wake();
     this.#inFlight = true;
     // A failed round trip (the store counts it) leaves the tracker with what this instance saw.
     sent.then(this.#done, this.#done);
@@ -42,5 +50,12 @@ export class SharedSync {
   readonly #done = (): void => {
     this.#inFlight = false;
     if (this.#hasNews()) this.request();
+    else this.#wake();
   };
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
 }

@@ -28,6 +28,11 @@ export interface Signal {
    * the store's state shared between instances (HotStore.trackers), null when the store has none.
    */
   observe?(ctx: RequestContext, status: number, shared: SharedTrackers | null): void;
+  /**
+   * Optional, for signals that send what they learn to `shared` in the background: resolves once
+   * all of it is sent and the store's answer taken in (or the store failed). Never rejects.
+   */
+  settle?(): Promise<void>;
 }
 
 /** A signal that fired for one request. */

@@ -34,10 +34,6 @@ function twoInstances(shared: SharedTrackers): { engines: [Engine, Engine]; cloc
   return { engines: [instance(), instance()], clock };
 }
 
-/** Lets the trackers' batched round trips run and their answers arrive. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Sends one request, answers it with `status`, and returns the signals that fired for it. */
 async function send(engine: Engine, url: string, status = 200, ip = '203.0.113.7'): Promise<string[]> {
@@ -125,7 +121,7 @@ describe('behaviour signals', () => {
     // Round-robin balancing: each instance alone sees ids two apart and only half the misses.
     for (let id = 1; id <= 18; id++) {
       fired = await send(engines[id % 2]!, `/api/users/${id}`, 404);
-      await settle();
+      await engines[id % 2]!.settle();
       clock.advance(700 + (id % 4) * 900);
     }
     assert.ok(fired.includes('ids.sequential'), `fired: ${fired.join(', ')}`);
@@ -148,7 +144,7 @@ describe('behaviour signals', () => {
     let fired: string[] = [];
     for (let id = 1; id <= 11; id++) {
       fired = await send(engines[0], `/api/users/${id}`);
-      await settle();
+      await engines[0].settle();
       clock.advance(2_000 + (id % 3) * 1_500);
     }
     assert.ok(fired.includes('ids.sequential'));

@@ -325,6 +325,7 @@ export function createBehaviourSignals(maxClients = MAX_CLIENTS): readonly Signa
       tracker.record(ctx.clientIp, ctx.now, ctx.path, miss);
       if (store !== null) shared.push(store, ctx.clientIp, entryOf(ctx.now, ctx.path, miss));
     },
+    settle: () => shared.sync.idle(),
   };
   const timingFast: Signal = {
     name: 'timing.fast',

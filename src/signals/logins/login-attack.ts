@@ -177,5 +177,6 @@ export function createLoginAttackSignal(): Signal {
       tracker.failure(ctx.now, logins);
       if (shared !== null) counts.failed(shared, ctx.now, logins);
     },
+    settle: () => counts.sync.idle(),
   };
 }
