@@ -36,6 +36,8 @@ interface Contender {
   decide: Decide;
   /** Decides with 90% of the traffic on one key whose limit (100/min) is long exceeded. */
   flood?: Decide;
+  /** Waits for work the contender does after its decisions (rampart's shared trackers), counted in its run. */
+  settle?: () => Promise<void>;
 }
 
 const admin = new Redis(URL);
@@ -93,7 +95,8 @@ function rampartStore(name: string, blockCacheMaxKeys: number): Contender {
 }
 
 let engineErrors = 0;
-function rampartEngine(): Contender {
+/** The engine with three limits; `observe`: it also reports each answer, which the behaviour trackers share through Redis. */
+function rampartEngine(observe: boolean): Contender {
   const policy = parsePolicy(`
 rules:
   - { name: per-ip, limit: { rate: 1000000000/min, algorithm: fixed-window } }
@@ -102,15 +105,17 @@ rules:
 `);
   // The same client as the others (the store made from `state.redis` adds a 50 ms command timeout,
   // which a saturated benchmark machine would hit).
-  const store = createRedisStore({ client: client() as unknown as RedisScriptClient, prefix: `${prefix}engine:` });
+  const store = createRedisStore({ client: client() as unknown as RedisScriptClient, prefix: `${prefix}engine${observe ? 'o' : ''}:` });
   const engine = createEngine({ policy, store, logger: silentLogger });
-  const requests = ips.map((ip) => ({ method: 'GET', url: '/api/items', headers: {}, ip }));
+  const requests = ips.map((ip, i) => ({ method: 'GET', url: `/api/items/${i}`, headers: {}, ip }));
   return {
-    name: 'rampart engine, 3 limits per request',
+    name: observe ? 'rampart engine, 3 limits + observe (shared trackers)' : 'rampart engine, 3 limits per request',
     decide: (i) =>
       engine.decide(requests[i % KEYS]!).then((d) => {
         if (d.error !== null) engineErrors++;
+        else if (observe) engine.observe(d, 200);
       }),
+    settle: () => engine.settle(),
   };
 }
 
@@ -143,7 +148,7 @@ async function rateLimitRedis(): Promise<Contender> {
   };
 }
 
-const contenders: Contender[] = [rampartStore('store', 10_000), rampartEngine(), flexible(false), await rateLimitRedis()];
+const contenders: Contender[] = [rampartStore('store', 10_000), rampartEngine(false), flexible(false), await rateLimitRedis(), rampartEngine(true)];
 const floodContenders: Contender[] = [contenders[0]!, rampartStore('nocache', 0), contenders[2]!, flexible(true), contenders[3]!];
 
 // Warm-up: connections, script loads, JIT.
@@ -165,6 +170,7 @@ for (const concurrency of [1, 64, 256]) {
       const ops = OPS[concurrency]!;
       const before = await commandStats();
       const rate = await drive(c.decide, ops, concurrency, offset);
+      await c.settle?.();
       const d = delta(before, await commandStats());
       offset += ops;
       const key = `${c.name}@${concurrency}`;
@@ -217,7 +223,10 @@ which rampart sets on the client it makes from \`state.redis\`), on the same Red
 keys (10,000 client addresses in turn) and a limit that is never reached; ${ROUNDS} interleaved
 round(s) per concurrency, each starting with a different contender, mean shown. "Scripts sent" and "commands executed" per decision are
 \`INFO commandstats\` deltas over all runs: sent = EVALSHA/EVAL from the client (one round trip
-each), executed = those plus the commands the scripts ran inside Redis.
+each), executed = those plus the commands the scripts ran inside Redis. The last row also reports
+every answer (\`observe\`, each request to its own \`/api/items/<n>\`): the behaviour trackers then add
+an entry to each client's shared log in Redis, in batches off the request path (docs/detection.md,
+"Shared trackers"); its scripts and commands count in that row, and the run waits for them to finish.
 
 | contender | decisions/s c=1 | c=64 | c=256 | vs rate-limiter-flexible at c=256 | scripts sent per decision | commands executed per decision |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |

@@ -15,16 +15,18 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 /** What {@link SharedTrackers} must answer, kept in memory. */
 class TrackersReference {
   readonly #logs = new Map<string, string[]>();
+  readonly #writers = new Map<string, string | undefined>();
   readonly #counters = new Map<string, number>();
-  append(key: string, entries: readonly string[], capacity: number): string[] {
+  append(key: string, entries: readonly string[], capacity: number, writer?: string): string[] | null {
     const log = this.#logs.get(key) ?? [];
-    // An item without entries only reads: it creates nothing and trims nothing.
-    if (entries.length > 0) {
-      log.push(...entries);
-      log.splice(0, Math.max(0, log.length - capacity));
-      this.#logs.set(key, log);
-    }
-    return [...log];
+    // An item without entries only reads: it creates nothing, trims nothing, and answers the log.
+    if (entries.length === 0) return [...log];
+    log.push(...entries);
+    log.splice(0, Math.max(0, log.length - capacity));
+    this.#logs.set(key, log);
+    const last = this.#writers.get(key);
+    this.#writers.set(key, writer);
+    return writer !== undefined && last === writer ? null : [...log];
   }
   add(key: string, amount: number): number {
     const total = (this.#counters.get(key) ?? 0) + amount;
@@ -34,14 +36,22 @@ class TrackersReference {
 }
 
 type TrackerStep =
-  | { kind: 'append'; items: { key: string; entries: string[]; capacity: number }[] }
+  | { kind: 'append'; items: { key: string; entries: string[]; capacity: number; writer: string | undefined }[] }
   | { kind: 'add'; items: { key: string; amount: number }[] };
 
 const trackerKey = fc.constantFrom('a', 'b', 'c');
 const trackerStepArb: fc.Arbitrary<TrackerStep> = fc.oneof(
   fc.record({
     kind: fc.constant('append' as const),
-    items: fc.array(fc.record({ key: trackerKey, entries: fc.array(fc.string({ maxLength: 3 }), { maxLength: 4 }), capacity: fc.integer({ min: 1, max: 5 }) }), { minLength: 1, maxLength: 4 }),
+    items: fc.array(
+      fc.record({
+        key: trackerKey,
+        entries: fc.array(fc.string({ maxLength: 3 }), { maxLength: 4 }),
+        capacity: fc.integer({ min: 1, max: 5 }),
+        writer: fc.constantFrom(undefined, 'w1', 'w2'),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
   }),
   fc.record({
     kind: fc.constant('add' as const),
@@ -55,7 +65,7 @@ function trackersOf(store: HotStore): SharedTrackers {
   return store.trackers;
 }
 
-const append = (key: string, entries: string[], capacity = 5) => ({ key, entries, capacity, ttlMs: TTL_MS });
+const append = (key: string, entries: string[], capacity = 5, writer?: string) => ({ key, entries, capacity, ttlMs: TTL_MS, writer });
 const add = (key: string, amount: number) => ({ key, amount, ttlMs: TTL_MS });
 
 /**
@@ -79,8 +89,8 @@ export function runTrackersConformance(
           await withTrackers(async (trackers) => {
             for (const [n, step] of steps.entries()) {
               if (step.kind === 'append') {
-                const logs = await trackers.append(step.items.map((i) => append(i.key, i.entries, i.capacity)));
-                assert.deepEqual(logs, step.items.map((i) => reference.append(i.key, i.entries, i.capacity)), `step ${n}`);
+                const logs = await trackers.append(step.items.map((i) => append(i.key, i.entries, i.capacity, i.writer)));
+                assert.deepEqual(logs, step.items.map((i) => reference.append(i.key, i.entries, i.capacity, i.writer)), `step ${n}`);
               } else {
                 const totals = await trackers.add(step.items.map((i) => add(i.key, i.amount)));
                 assert.deepEqual(totals, step.items.map((i) => reference.add(i.key, i.amount)), `step ${n}`);
@@ -105,6 +115,19 @@ export function runTrackersConformance(
         const logs = await trackers.append([append('k', ['a']), append('other', ['x']), append('k', ['b', 'c'], 2), append('k', [])]);
         assert.deepEqual(logs, [['a'], ['x'], ['b', 'c'], ['b', 'c']]);
         assert.deepEqual(await trackers.add([add('k', 2), add('k', 3), add('other', 1), add('k', 0), add('k', -6)]), [2, 5, 1, 5, -1]);
+      });
+    });
+
+    it('answers null to a writer that made the append before, the log once another writer (or none) came between', async () => {
+      await withTrackers(async (trackers) => {
+        assert.deepEqual(await trackers.append([append('k', ['a1'], 5, 'A')]), [['a1']]);
+        assert.deepEqual(await trackers.append([append('k', ['a2'], 5, 'A')]), [null]);
+        assert.deepEqual(await trackers.append([append('k', ['b1'], 5, 'B')]), [['a1', 'a2', 'b1']]);
+        assert.deepEqual(await trackers.append([append('k', ['a3'], 5, 'A'), append('k', ['a4'], 5, 'A')]), [['a1', 'a2', 'b1', 'a3'], null]);
+        assert.deepEqual(await trackers.append([append('k', ['x'])]), [['a1', 'a2', 'b1', 'a3', 'a4', 'x'].slice(-5)]);
+        assert.deepEqual(await trackers.append([append('k', ['a5'], 5, 'A')]), [['a2', 'b1', 'a3', 'a4', 'x', 'a5'].slice(-5)]);
+        // A read answers the log whoever asks.
+        assert.deepEqual(await trackers.append([append('k', [], 5, 'A')]), [['b1', 'a3', 'a4', 'x', 'a5']]);
       });
     });
 

@@ -99,6 +99,13 @@ export interface LogAppend {
   readonly capacity: number;
   /** The log is dropped this long after its last append (ms, ≥ 1,000). */
   readonly ttlMs: number;
+  /**
+   * Who appends (an instance's tag, at most 64 characters). The store remembers the last writer of
+   * each log; when an append's writer also made the append before it, nothing was added since that
+   * writer last read the log, and the answer is null instead of the log. An append without a writer
+   * forgets the last one. A read (no entries) always answers the log.
+   */
+  readonly writer?: string | undefined;
 }
 
 /** Adds `amount` (an integer, may be 0 to read) to one shared counter kept `ttlMs` after its last add. */
@@ -119,8 +126,11 @@ export interface CounterAdd {
  * a cluster) and applies its items in order; items for one key see each other's effect.
  */
 export interface SharedTrackers {
-  /** Appends each item's entries and answers each item with its log after the append, oldest first. */
-  append(appends: readonly LogAppend[]): Promise<string[][]>;
+  /**
+   * Appends each item's entries and answers each item with its log after the append, oldest first,
+   * or null when its writer has seen the rest already (see {@link LogAppend.writer}).
+   */
+  append(appends: readonly LogAppend[]): Promise<(string[] | null)[]>;
   /** Adds to each counter and answers each item with the counter's total after the add. */
   add(adds: readonly CounterAdd[]): Promise<number[]>;
 }

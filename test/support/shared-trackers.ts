@@ -15,6 +15,7 @@ export interface InProcessTrackers extends SharedTrackers {
 /** @example const shared = inProcessTrackers(); createEngine({ policy, store: Object.assign(createMemoryStore({ maxKeys: 1000 }), { trackers: shared }) }); */
 export function inProcessTrackers(): InProcessTrackers {
   const logs = new Map<string, string[]>();
+  const writers = new Map<string, string | undefined>();
   const counters = new Map<string, number>();
   const shared: InProcessTrackers = {
     calls: 0,
@@ -22,9 +23,12 @@ export function inProcessTrackers(): InProcessTrackers {
     append(appends: readonly LogAppend[]) {
       return answer(() =>
         appends.map((a) => {
+          if (a.entries.length === 0) return logs.get(a.key) ?? [];
           const log = [...(logs.get(a.key) ?? []), ...a.entries].slice(-a.capacity);
-          if (log.length > 0) logs.set(a.key, log);
-          return log;
+          logs.set(a.key, log);
+          const last = writers.get(a.key);
+          writers.set(a.key, a.writer);
+          return a.writer !== undefined && last === a.writer ? null : log;
         }),
       );
     },

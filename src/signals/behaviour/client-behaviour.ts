@@ -23,6 +23,7 @@
  * the client. So a client spread over instances by a load balancer is judged on all its requests,
  * one round trip late. When the store fails, each instance goes on with what it saw itself.
  */
+import { randomBytes } from 'node:crypto';
 import type { RequestContext } from '../../engine/request-context.ts';
 import type { LogAppend, SharedTrackers } from '../../stores/types.ts';
 import { SharedSync } from '../shared-sync.ts';
@@ -153,11 +154,11 @@ function idStart(path: string, end: number): number {
 }
 
 /**
- * One answer as a shared log entry: `time|miss` and, for a path ending in an id, `|id|group`
- * (`1732355940123|1|42|/api/users/`).
+ * One answer as a shared log entry: the writer's tag, `time|miss` and, for a path ending in an id,
+ * `|id|group` (`k3x9q|1732355940123|1|42|/api/users/`).
  */
-function entryOf(now: number, path: string, miss: boolean): string {
-  const head = `${now}|${miss ? 1 : 0}`;
+function entryOf(writer: string, now: number, path: string, miss: boolean): string {
+  const head = `${writer}${now}|${miss ? 1 : 0}`;
   const end = idEnd(path);
   const start = idStart(path, end);
   return start === -1 ? head : `${head}|${path.slice(start, end)}|${path.slice(0, Math.min(start, MAX_GROUP))}`;
@@ -172,8 +173,9 @@ interface Entry {
 
 /** Reads an entry written by {@link entryOf} (by any instance); null for one it cannot read. */
 function parseEntry(text: string): Entry | null {
-  const a = text.indexOf('|');
-  const at = Number(text.slice(0, a));
+  const tag = text.indexOf('|');
+  const a = text.indexOf('|', tag + 1);
+  const at = Number(text.slice(tag + 1, a));
   if (a === -1 || !Number.isFinite(at)) return null;
   const b = text.indexOf('|', a + 1);
   const miss = text.slice(a + 1, b === -1 ? undefined : b) === '1';
@@ -257,6 +259,8 @@ class SharedLogs {
   #waiting = new Map<string, string[]>();
   #count = 0;
   #target: SharedTrackers | null = null;
+  /** This instance's tag: it starts its entries and names it as the writer of its appends. */
+  readonly #writer = `${randomBytes(4).toString('hex')}|`;
   readonly sync = new SharedSync(
     () => this.#flush(),
     () => this.#count > 0,
@@ -266,7 +270,7 @@ class SharedLogs {
     this.#tracker = tracker;
   }
 
-  push(shared: SharedTrackers, ip: string, entry: string): void {
+  push(shared: SharedTrackers, ip: string, now: number, path: string, miss: boolean): void {
     if (shared !== this.#target) {
       // Another store (an engine rebuilt on a new one): what waited was meant for the old one.
       this.#target = shared;
@@ -275,6 +279,7 @@ class SharedLogs {
     }
     // Too many waiting means the store is slow or down (its own stats count the failures).
     if (this.#count >= MAX_WAITING) return;
+    const entry = entryOf(this.#writer, now, path, miss);
     const list = this.#waiting.get(ip);
     if (list === undefined) this.#waiting.set(ip, [entry]);
     else list.push(entry);
@@ -290,13 +295,19 @@ class SharedLogs {
     for (const [ip, entries] of this.#waiting) {
       if (ips.length === MAX_CLIENTS_PER_FLUSH) break;
       ips.push(ip);
-      appends.push({ key: `b:${ip}`, entries, capacity: SHARED_ENTRIES, ttlMs: SHARED_TTL_MS });
+      appends.push({ key: `b:${ip}`, entries, capacity: SHARED_ENTRIES, ttlMs: SHARED_TTL_MS, writer: this.#writer });
       this.#count -= entries.length;
     }
     for (const ip of ips) this.#waiting.delete(ip);
     return target.append(appends).then((logs) => {
-      // Entries that arrived meanwhile are in the state already and must stay in it.
-      for (let i = 0; i < ips.length; i++) this.#tracker.replace(ips[i]!, rebuild(logs[i]!, this.#waiting.get(ips[i]!)));
+      for (let i = 0; i < ips.length; i++) {
+        const log = logs[i]!;
+        // Null: only this instance wrote since it last read the log, so its state lacks nothing (one
+        // instance, sticky balancing). A log of its own entries alone says nothing new either.
+        if (log === null || log.every((entry) => entry.startsWith(this.#writer))) continue;
+        // Entries that arrived meanwhile are in the state already and must stay in it.
+        this.#tracker.replace(ips[i]!, rebuild(log, this.#waiting.get(ips[i]!)));
+      }
     });
   }
 }
@@ -323,7 +334,7 @@ export function createBehaviourSignals(maxClients = MAX_CLIENTS): readonly Signa
     observe(ctx: RequestContext, status: number, store: SharedTrackers | null) {
       const miss = status === 403 || status === 404;
       tracker.record(ctx.clientIp, ctx.now, ctx.path, miss);
-      if (store !== null) shared.push(store, ctx.clientIp, entryOf(ctx.now, ctx.path, miss));
+      if (store !== null) shared.push(store, ctx.clientIp, ctx.now, ctx.path, miss);
     },
     settle: () => shared.sync.idle(),
   };

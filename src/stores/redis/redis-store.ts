@@ -21,8 +21,8 @@
  *   the whole request is then refused without a Redis call, and its other calls come back `skipped`
  *   (nothing taken, so the engine refunds nothing).
  * - **Shared trackers** (`trackers`, see SharedTrackers in ../types.ts and redis-trackers.ts): logs
- *   are lists `<prefix>t#{<key>}` of at most `capacity` entries, counters are `<prefix>c#{<key>}`,
- *   each with the TTL its call gives (no slack). The tracker's key is the whole hash tag, so it may
+ *   are lists `<prefix>t#{<key>}` of at most `capacity` entries, each with its last writer in
+ *   `<prefix>t#{<key>}w`; counters are `<prefix>c#{<key>}`; each with the TTL its call gives (no slack). The tracker's key is the whole hash tag, so it may
  *   not hold `{` or `}`. `#` keeps them apart from limit keys: right after the prefix a limit key
  *   has its table id and `:`, and table ids are rule names (letters, digits, `-`, `_`, `.`; see
  *   policy/schema.ts) or internal ids starting with `~`, none with a `#`. So even a rule named `t`

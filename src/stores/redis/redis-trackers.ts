@@ -23,6 +23,7 @@ export interface RedisTrackersOptions {
 
 const MAX_KEY = 128;
 const MAX_ENTRY = 256;
+const MAX_WRITER = 64;
 const MAX_CAPACITY = 1_024;
 const MIN_TTL_MS = 1_000;
 
@@ -46,6 +47,7 @@ function checkAppend(a: LogAppend, i: number): void {
   checkTtl(a.ttlMs, where);
   if (!Number.isInteger(a.capacity) || a.capacity < 1 || a.capacity > MAX_CAPACITY) throw invalid(`${where}.capacity`, `must be an integer from 1 to ${MAX_CAPACITY}`);
   if (!Array.isArray(a.entries)) throw invalid(`${where}.entries`, 'must be an array of strings');
+  if (a.writer !== undefined && (typeof a.writer !== 'string' || a.writer.length > MAX_WRITER)) throw invalid(`${where}.writer`, `must be a string of at most ${MAX_WRITER} characters`);
   for (const entry of a.entries) {
     if (typeof entry !== 'string' || entry.length > MAX_ENTRY) throw invalid(`${where}.entries`, `must hold strings of at most ${MAX_ENTRY} characters`);
   }
@@ -76,6 +78,8 @@ interface TrackerKind<I extends { readonly key: string }> {
   /** The key before the tracker's key: `<prefix>t#{` or `<prefix>c#{`. */
   readonly head: string;
   readonly script: LuaScript;
+  /** Each item's second key, its own key plus this (the log's writer key), after all first keys. */
+  readonly companion?: string;
   check(item: I, index: number): void;
   /** Appends the item's ARGV (see trackers-script.ts). */
   encode(item: I, argv: (string | number)[]): void;
@@ -90,11 +94,12 @@ export function createRedisTrackers(o: RedisTrackersOptions): SharedTrackers {
   const logs: TrackerKind<LogAppend> = {
     head: `${o.prefix}t#{`,
     script: APPEND_SCRIPT,
+    companion: 'w',
     check: checkAppend,
     encode(a, argv) {
       // Entries past the capacity would be trimmed at once: only the newest are sent.
       const entries = a.entries.length > a.capacity ? a.entries.slice(-a.capacity) : a.entries;
-      argv.push(a.capacity, a.ttlMs, entries.length, ...entries);
+      argv.push(a.capacity, a.ttlMs, a.writer ?? '', entries.length, ...entries);
     },
   };
   const counters: TrackerKind<CounterAdd> = {
@@ -118,8 +123,10 @@ export function createRedisTrackers(o: RedisTrackersOptions): SharedTrackers {
       const replies = await Promise.all(
         groups.map((group) => {
           const args: (string | number)[] = group.map((i) => keys[i]!);
+          if (kind.companion !== undefined) for (const i of group) args.push(`${keys[i]!}${kind.companion}`);
+          const numKeys = args.length;
           for (const i of group) kind.encode(items[i]!, args);
-          return o.run(kind.script, args, group.length) as Promise<R[]>;
+          return o.run(kind.script, args, numKeys) as Promise<R[]>;
         }),
       );
       const out = new Array<R>(items.length);
@@ -129,7 +136,7 @@ export function createRedisTrackers(o: RedisTrackersOptions): SharedTrackers {
   }
 
   return {
-    append: (appends) => call<LogAppend, string[]>(logs, appends),
+    append: (appends) => call<LogAppend, string[] | null>(logs, appends),
     add: (adds) => call<CounterAdd, string>(counters, adds).then((totals) => totals.map(Number)),
   };
 }
