@@ -22,8 +22,8 @@
  *   (nothing taken, so the engine refunds nothing).
  * - **Shared trackers** (`trackers`, see SharedTrackers in ../types.ts and redis-trackers.ts): logs
  *   are lists `<prefix>t#{<key>}` of at most `capacity` entries, each with its last writer in
- *   `<prefix>t#{<key>}w`; counters are `<prefix>c#{<key>}`; each with the TTL its call gives (no slack). The tracker's key is the whole hash tag, so it may
- *   not hold `{` or `}`. `#` keeps them apart from limit keys: right after the prefix a limit key
+ *   `<prefix>t#{<key>}w`; counters are `<prefix>c#{<key>}`; each with the TTL its call gives (no
+ *   slack). The tracker's key is the whole hash tag, so it may not hold `{` or `}`. `#` keeps them apart from limit keys: right after the prefix a limit key
  *   has its table id and `:`, and table ids are rule names (letters, digits, `-`, `_`, `.`; see
  *   policy/schema.ts) or internal ids starting with `~`, none with a `#`. So even a rule named `t`
  *   (`<prefix>t:2:{…}`) never meets a tracker key, nor does a SCAN for `<prefix>t#*`. Each call is
