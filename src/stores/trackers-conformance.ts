@@ -12,8 +12,11 @@ import type { HotStore, SharedTrackers } from './types.ts';
 const TTL_MS = 600_000;
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
-/** What {@link SharedTrackers} must answer, kept in memory. */
-class TrackersReference {
+/**
+ * What {@link SharedTrackers} must answer, kept in memory. Also the in-process trackers of tests
+ * that pool detectors without a Redis (test/support/shared-trackers.ts).
+ */
+export class TrackersReference {
   readonly #logs = new Map<string, string[]>();
   readonly #writers = new Map<string, string | undefined>();
   readonly #counters = new Map<string, number>();

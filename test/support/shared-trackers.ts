@@ -1,9 +1,10 @@
 /**
- * SharedTrackers in one process, the way the store contract states them (src/stores/types.ts), to
- * test detectors that pool their state between instances without a Redis. The Redis store's own
- * implementation is held to the same contract by the store conformance suite.
+ * SharedTrackers in one process, answered by the store conformance suite's reference model, to test
+ * detectors that pool their state between instances without a Redis.
  */
-import type { CounterAdd, LogAppend, SharedTrackers } from '../../src/stores/types.ts';
+import { createMemoryStore } from '../../src/stores/memory/memory-store.ts';
+import { TrackersReference } from '../../src/stores/trackers-conformance.ts';
+import type { HotStore, SharedTrackers } from '../../src/stores/types.ts';
 
 export interface InProcessTrackers extends SharedTrackers {
   /** Round trips asked for. */
@@ -12,39 +13,23 @@ export interface InProcessTrackers extends SharedTrackers {
   failing: boolean;
 }
 
-/** @example const shared = inProcessTrackers(); createEngine({ policy, store: Object.assign(createMemoryStore({ maxKeys: 1000 }), { trackers: shared }) }); */
+/** @example const shared = inProcessTrackers(); createEngine({ policy, store: memoryStoreSharing(shared) }); */
 export function inProcessTrackers(): InProcessTrackers {
-  const logs = new Map<string, string[]>();
-  const writers = new Map<string, string | undefined>();
-  const counters = new Map<string, number>();
+  const model = new TrackersReference();
   const shared: InProcessTrackers = {
     calls: 0,
     failing: false,
-    append(appends: readonly LogAppend[]) {
-      return answer(() =>
-        appends.map((a) => {
-          if (a.entries.length === 0) return logs.get(a.key) ?? [];
-          const log = [...(logs.get(a.key) ?? []), ...a.entries].slice(-a.capacity);
-          logs.set(a.key, log);
-          const last = writers.get(a.key);
-          writers.set(a.key, a.writer);
-          return a.writer !== undefined && last === a.writer ? null : log;
-        }),
-      );
-    },
-    add(adds: readonly CounterAdd[]) {
-      return answer(() =>
-        adds.map((a) => {
-          const total = (counters.get(a.key) ?? 0) + a.amount;
-          if (total !== 0 || counters.has(a.key)) counters.set(a.key, total);
-          return total;
-        }),
-      );
-    },
+    append: (appends) => answer(() => appends.map((a) => model.append(a.key, a.entries, a.capacity, a.writer))),
+    add: (adds) => answer(() => adds.map((a) => model.add(a.key, a.amount))),
   };
   function answer<T>(apply: () => T): Promise<T> {
     shared.calls++;
     return shared.failing ? Promise.reject(new Error('store down')) : Promise.resolve(apply());
   }
   return shared;
+}
+
+/** A memory store for one instance whose detectors pool through `shared`, as if it were Redis. */
+export function memoryStoreSharing(shared: SharedTrackers): HotStore {
+  return Object.assign(createMemoryStore({ maxKeys: 1_000 }), { trackers: shared });
 }

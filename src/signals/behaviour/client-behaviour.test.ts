@@ -5,9 +5,8 @@ import { createEngine } from '../../engine/engine.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { silentLogger } from '../../logger.ts';
 import { parsePolicy } from '../../policy/load-policy.ts';
-import { createMemoryStore } from '../../stores/memory/memory-store.ts';
 import type { HotStore, SharedTrackers } from '../../stores/types.ts';
-import { inProcessTrackers } from '../../../test/support/shared-trackers.ts';
+import { inProcessTrackers, memoryStoreSharing } from '../../../test/support/shared-trackers.ts';
 import { createBehaviourSignals } from './client-behaviour.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -30,7 +29,7 @@ function setup(maxClients?: number, clock = new VirtualClock(T0), store?: HotSto
 /** Two engines (two instances) over one shared store, on one clock. */
 function twoInstances(shared: SharedTrackers): { engines: [Engine, Engine]; clock: VirtualClock } {
   const clock = new VirtualClock(T0);
-  const instance = (): Engine => setup(undefined, clock, Object.assign(createMemoryStore({ maxKeys: 1_000 }), { trackers: shared })).engine;
+  const instance = (): Engine => setup(undefined, clock, memoryStoreSharing(shared)).engine;
   return { engines: [instance(), instance()], clock };
 }
 

@@ -6,9 +6,8 @@ import type { Engine } from '../../engine/engine.ts';
 import type { Decision } from '../../engine/decision.ts';
 import { silentLogger } from '../../logger.ts';
 import { parsePolicy } from '../../policy/load-policy.ts';
-import { createMemoryStore } from '../../stores/memory/memory-store.ts';
 import type { HotStore } from '../../stores/types.ts';
-import { inProcessTrackers } from '../../../test/support/shared-trackers.ts';
+import { inProcessTrackers, memoryStoreSharing } from '../../../test/support/shared-trackers.ts';
 
 const POLICY = `
 logins:
@@ -87,7 +86,7 @@ describe('login.under-attack', () => {
       return login(engines[0]!, 200);
     };
     const shared = inProcessTrackers();
-    const pooled = [0, 1, 2].map(() => setup(clock, Object.assign(createMemoryStore({ maxKeys: 1_000 }), { trackers: shared })).engine);
+    const pooled = [0, 1, 2].map(() => setup(clock, memoryStoreSharing(shared)).engine);
     assert.equal((await run(pooled)).action, 'challenge');
 
     clock.advance(3_600_000);
