@@ -47,7 +47,7 @@ const MAX_ID_DIGITS = 15;
 const MAX_GROUP = 200;
 
 /** Answers kept per client in the shared log: enough for the misses share, the rhythm and an id walk. */
-export const SHARED_ENTRIES = ANSWERS;
+const SHARED_ENTRIES = ANSWERS;
 /** A shared log is dropped this long after its client's last answer: longer than 8 intervals of a minute. */
 const SHARED_TTL_MS = 10 * 60_000;
 /** Entries waiting to be sent, at most; more are not shared (this instance still learns them). */
